@@ -1,0 +1,1 @@
+"""Compiled hot loops. Called only from their one Python face, never from user code."""

@@ -1,0 +1,226 @@
+"""The ``memsim`` command line.
+
+Every command validates its input before it writes anything; a bad input
+prints ``memsim: error: ...`` naming the file, line or parameter and exits 2.
+Output files are written atomically. ``--json`` prints machine-readable
+results on stdout; ``--quiet`` silences progress and summaries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+import numpy as np
+
+from . import __version__
+
+EXIT_USAGE = 2
+
+
+class CLIError(Exception):
+    """An error to report to the user without a traceback."""
+
+
+def _floats(text, name):
+    try:
+        values = [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CLIError(f"{name} must be a comma-separated list of numbers, got {text!r}")
+    if not values:
+        raise CLIError(f"{name} must list at least one number, got {text!r}")
+    return values
+
+
+def _emit(args, payload, text):
+    if args.json:
+        print(json.dumps(payload, indent=2))
+    elif not args.quiet:
+        print(text)
+
+
+# ----------------------------------------------------------------------------- device
+
+def cmd_device_list(args):
+    from .devices.presets import list_presets, load_preset
+    rows = []
+    for name in list_presets():
+        p = load_preset(name)
+        rows.append({"name": name, "model": p.model, "description": p.description,
+                     "source": p.source})
+    text = "\n".join(f"{r['name']:<11} {r['model']:<6} {r['description']}" for r in rows)
+    _emit(args, rows, text)
+
+
+def cmd_device_show(args):
+    from .devices.presets import load_preset
+    info = load_preset(args.name).to_dict()
+    units = info["units"]
+    lines = [f"{info['name']} ({info['model']}): {info['description']}",
+             f"source: {info['source']}"]
+    for key, value in info["parameters"].items():
+        lines.append(f"  {key:<18} {value!r} {units.get(key, '')}".rstrip())
+    _emit(args, info, "\n".join(lines))
+
+
+def cmd_device_simulate(args):
+    from .devices.presets import load_preset
+    from .devices.simulate import simulate_targets
+    device = load_preset(args.name).device()
+    targets = _floats(args.targets, "--targets")
+    times = _floats(args.times, "--times")
+    records = simulate_targets(device, targets, times, args.samples, args.seed,
+                               compensate=args.compensate)
+    text = "\n".join(f"target {r['target']:.4g} S  t {r['time']:.4g} s  mean {r['mean']:.5g} S"
+                     f"  std {r['std']:.3g} S" for r in records)
+    _emit(args, records, text)
+
+
+def cmd_device_fit(args):
+    from .devices.fitting import fit_pulse_ramps
+    from .devices.measured import read_ramps
+    from .devices.presets import save_preset
+    _, ltp = read_ramps(args.ltp, read_voltage=args.read_voltage)
+    _, ltd = read_ramps(args.ltd, read_voltage=args.read_voltage)
+    fit = fit_pulse_ramps(ltp, ltd, n_bootstrap=args.bootstrap, seed=args.seed)
+    # compute everything before writing anything: no half-written outputs
+    if args.plot:
+        from .plots import plot_ramp_fit
+        plot_ramp_fit(fit, ltp, ltd, args.plot)
+    if args.out:
+        source = (f"memsim {__version__} device fit of {args.ltp} (LTP) and {args.ltd} (LTD)"
+                  + (f", currents at {args.read_voltage} V" if args.read_voltage else ""))
+        save_preset(fit.to_preset(args.name, source), args.out)
+    u = fit.uncertainty
+    lines = [f"{k:<7} {getattr(fit, k):.6g} ± {u.get(k, float('nan')):.2g}"
+             for k in ("g_min", "g_max", "nl_ltp", "nl_ltd", "c2c")]
+    lines.append(f"levels {fit.levels} (LTP), {fit.levels_ltd} (LTD); "
+                 f"RMSE {fit.goodness['rmse_relative']:.2%} of range, R² {fit.goodness['r2']:.4f}")
+    lines += fit.notes
+    _emit(args, fit.to_dict(), "\n".join(lines))
+
+
+def cmd_device_fit_drift(args):
+    from .devices.fitting import fit_drift
+    from .devices.measured import read_drift
+    data = read_drift(args.csv)
+    fit = fit_drift(data["device"], data["time"], data["conductance"],
+                    state=data.get("state"), n_states=args.states, t0=args.t0)
+    d = fit.to_dict()
+    text = "\n".join(f"{s['state']:<12} G0 {s['g0_mean']:.4g} S  nu {s['nu_mean']:.4f} "
+                     f"± {s['nu_mean_err']:.4f}  spread {s['nu_std']:.4f}  "
+                     f"({s['n_devices']} devices)" for s in d["states"])
+    _emit(args, d, text)
+
+
+# ------------------------------------------------------------------------------- run
+
+def cmd_run(args):
+    from tqdm import tqdm
+
+    from .demo import run_demo
+    steps = tqdm(total=3, disable=args.quiet or args.json, file=sys.stderr, desc="memsim run")
+
+    def progress(msg):
+        if steps.postfix:          # the previous step has finished
+            steps.update(1)
+        steps.set_postfix_str(msg)
+
+    summary = run_demo(args.out, seed=args.seed, n_bootstrap=args.bootstrap, progress=progress)
+    steps.update(1)
+    steps.close()
+    fit = summary["ramp_fit"]
+    lines = [f"memsim {__version__}: device demo, report in {args.out}/",
+             f"RRAM ramp fit ({fit['data'].split(':')[0]} data):",
+             f"  g_min {fit['g_min'] * 1e3:.4f} mS, g_max {fit['g_max'] * 1e3:.4f} mS, "
+             f"NL LTP {fit['nl_ltp']:+.2f}, NL LTD {fit['nl_ltd']:+.2f}, c2c {fit['c2c']:.3%}, "
+             f"RMSE {fit['goodness']['rmse_relative']:.2%} of range",
+             "PCM at 25 µS target, mean (µS) after: " + ", ".join(
+                 f"{r['time']:.3g} s {r['mean'] * 1e6:.2f}"
+                 for r in summary["pcm_drift"]["uncompensated"] if r["target"] == 25e-6),
+             "pulse presets: LTP pulses from g_min to mid-range (of a full ramp)"]
+    lines += [f"  {n:<10} {v['ltp_pulses_to_mid']:>4} of {v['levels']}"
+              for n, v in summary["presets"].items()]
+    _emit(args, summary, "\n".join(lines))
+
+
+# --------------------------------------------------------------------------- parser
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="memsim", description="Simulator of memristor crossbar hardware for "
+        "neuromorphic computing.")
+    parser.add_argument("--version", action="version", version=f"memsim {__version__}")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    common.add_argument("--quiet", action="store_true", help="no progress or summary output")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = sub.add_parser("run", parents=[common], help="the main job (for now: device demo)",
+                         description="Fit the measured RRAM ramps, simulate PCM drift and "
+                         "every pulse preset, write a report folder.")
+    run.add_argument("--out", default="memsim-report", help="report folder (default: %(default)s)")
+    run.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    run.add_argument("--bootstrap", type=int, default=50, help="bootstrap resamples of the fit")
+    run.set_defaults(func=cmd_run)
+
+    device = sub.add_parser("device", help="device models: presets, simulation, fitting",
+                            description="Device presets, simulation and characterisation.")
+    dsub = device.add_subparsers(dest="device_command", required=True, metavar="SUBCOMMAND")
+    p = dsub.add_parser("list", parents=[common], help="list device presets")
+    p.set_defaults(func=cmd_device_list)
+    p = dsub.add_parser("show", parents=[common], help="show a preset's parameters",
+                        description="Parameters (SI units, snake case) of a preset or a "
+                        "preset TOML file; for pulse devices also a_ltp and a_ltd (pulses).")
+    p.add_argument("name", help="preset name or path to a preset .toml")
+    p.set_defaults(func=cmd_device_show)
+    p = dsub.add_parser("simulate", parents=[common], help="program and read devices",
+                        description="Program SAMPLES devices per target and read them at "
+                        "each time; prints mean and std per (target, time).")
+    p.add_argument("name", help="preset name or path to a preset .toml")
+    p.add_argument("--targets", required=True, help="target conductances, S, comma-separated")
+    p.add_argument("--times", required=True, help="read times after programming, s, "
+                   "comma-separated (0 = right after programming)")
+    p.add_argument("--samples", type=int, default=1000, help="devices per target")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--compensate", action="store_true", help="global drift compensation")
+    p.set_defaults(func=cmd_device_simulate)
+    p = dsub.add_parser("fit", parents=[common], help="fit the pulse model to measured ramps",
+                        description="Fit g_min, g_max, NL LTP/LTD and c2c to measured ramps "
+                        "(CSV: one column per run, one row per pulse), with bootstrap "
+                        "uncertainties, run-to-run spread and goodness of fit.")
+    p.add_argument("--ltp", required=True, help="potentiation ramps CSV")
+    p.add_argument("--ltd", required=True, help="depression ramps CSV")
+    p.add_argument("--read-voltage", type=float, default=None,
+                   help="cells are read currents (A) at this voltage (V)")
+    p.add_argument("--bootstrap", type=int, default=100, help="bootstrap resamples")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed")
+    p.add_argument("--plot", help="write the data-vs-model figure here (its data as .csv)")
+    p.add_argument("--out", help="write the fitted preset TOML here")
+    p.add_argument("--name", default="fitted", help="preset name in --out")
+    p.set_defaults(func=cmd_device_fit)
+    p = dsub.add_parser("fit-drift", parents=[common], help="fit drift exponents",
+                        description="Fit G = G0((t+t0)/t0)^-nu per device; nu mean and "
+                        "spread per state. CSV columns: device,time,conductance[,state].")
+    p.add_argument("csv", help="drift measurements CSV")
+    p.add_argument("--t0", type=float, default=20.0, help="reference time, s")
+    p.add_argument("--states", type=int, default=5, help="G0 bins when no state column")
+    p.set_defaults(func=cmd_device_fit_drift)
+    return parser
+
+
+def main(argv=None):
+    """Entry point of the ``memsim`` console command; returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        args.func(args)
+    except (CLIError, ValueError, TypeError, OSError) as exc:
+        print(f"memsim: error: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,147 @@
+"""The device demonstration run by ``memsim run`` (the main job, for now).
+
+It characterises the measured RRAM ramps shipped beside the project (or, if
+they are absent, synthetic ramps from a device of known parameters), simulates
+every device preset, and writes a report folder: ``summary.json``, figures with
+their data (CSV) beside them, and the fitted device as a preset TOML.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from ._io import write_json
+from .devices.fitting import fit_pulse_ramps
+from .devices.measured import read_ramps
+from .devices.presets import list_presets, load_preset, save_preset
+from .devices.pulse import PulseDevice, PulseParams
+from .devices.simulate import simulate_targets
+from .plots import plot_drift, plot_ramp_fit
+
+RAMPS_DIR = Path("data", "measured", "crosssim-rram-ramps")
+DRIFT_TIMES = (1.0, 3600.0, 86400.0, 2.592e6, 3.1536e7)   # 1 s, 1 h, 1 day, 30 days, 1 year
+
+
+def find_measured_ramps():
+    """Folder of the measured CrossSim ramps, or None.
+
+    Looks at ``$MEMSIM_SHARED_DATA`` (a ``shared`` folder), then for a
+    ``shared`` folder beside the working directory or any of its parents.
+    """
+    candidates = []
+    if os.environ.get("MEMSIM_SHARED_DATA"):
+        candidates.append(Path(os.environ["MEMSIM_SHARED_DATA"]))
+    here = Path.cwd().resolve()
+    candidates += [p / "shared" for p in (here, *here.parents)]
+    candidates += [p.parent / "shared" for p in (here, *here.parents)]
+    for c in candidates:
+        folder = c / RAMPS_DIR
+        if (folder / "set.csv").is_file() and (folder / "reset.csv").is_file():
+            return folder
+    return None
+
+
+def ramp_traces(params, n_devices, n_ltp, n_ltd, seed):
+    """Simulated full ramps: ``n_devices`` fresh devices from ``g_min`` up ``n_ltp``
+    pulses and from ``g_max`` down ``n_ltd`` pulses.
+
+    Returns
+    -------
+    ltp, ltd : ndarray
+        Conductance (S), shape (pulses + 1, n_devices), row k after k pulses.
+    """
+    device = PulseDevice(params)
+    rng = np.random.default_rng(seed)
+    traces = []
+    for start, step, n in ((params.g_min, 1, n_ltp), (params.g_max, -1, n_ltd)):
+        state = device.make(n_devices, rng)
+        state.g[:] = start
+        trace = [state.g.copy()]
+        for _ in range(n):
+            device.apply_pulses(state, np.full(n_devices, step), rng)
+            trace.append(state.g.copy())
+        traces.append(np.array(trace))
+    return traces[0], traces[1]
+
+
+def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
+    """Run the device demonstration and write its report to ``out_dir``.
+
+    Parameters
+    ----------
+    out_dir : str or Path
+        Report folder (created).
+    seed : int, default=0
+        Seed of every random draw.
+    n_bootstrap : int, default=50
+        Bootstrap resamples of the ramp fit.
+    progress : callable, optional
+        Called with a short message before each step.
+
+    Returns
+    -------
+    dict
+        The summary also written to ``summary.json``.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    say = progress or (lambda msg: None)
+    summary = {"memsim_version": __version__, "seed": seed}
+
+    say("fitting pulse ramps")
+    folder = find_measured_ramps()
+    if folder is not None:
+        _, ltp = read_ramps(folder / "set.csv", read_voltage=0.1)
+        _, ltd = read_ramps(folder / "reset.csv", read_voltage=0.1)
+        data_source = f"measured: {folder} (CrossSim RRAM ramps, currents at 0.1 V)"
+    else:
+        truth = PulseParams(g_min=1.6e-3, g_max=2.5e-3, levels=150, nl_ltp=-1.5,
+                            nl_ltd=-0.8, c2c=0.005)
+        ltp, ltd = (list(t.T) for t in ramp_traces(truth, 30, truth.p_max_ltp,
+                                                   truth.p_max_ltd, seed))
+        data_source = "synthetic (measured ramps not found): " + repr(truth.to_dict())
+    fit = fit_pulse_ramps(ltp, ltd, n_bootstrap=n_bootstrap, seed=seed)
+    sim_ltp, sim_ltd = ramp_traces(fit.params(), 200, max(r.size for r in ltp) - 1,
+                                   max(r.size for r in ltd) - 1, seed + 1)
+    sim = {"ltp": (sim_ltp.mean(axis=1), sim_ltp.std(axis=1)),
+           "ltd": (sim_ltd.mean(axis=1), sim_ltd.std(axis=1))}
+    plot_ramp_fit(fit, ltp, ltd, out / "ramp_fit.png", simulated=sim)
+    save_preset(fit.to_preset("fitted-rram", f"memsim device fit of {data_source}"),
+                out / "fitted-rram.toml")
+    summary["ramp_fit"] = {"data": data_source, **fit.to_dict()}
+
+    say("simulating PCM drift")
+    pcm = load_preset("pcm").device()
+    targets = np.array([5e-6, 10e-6, 15e-6, 20e-6, 25e-6])
+    times = np.array((0.0,) + DRIFT_TIMES)
+    summary["pcm_drift"] = {}
+    for comp in (False, True):
+        records = simulate_targets(pcm, targets, times, 2000, seed + 2, compensate=comp)
+        key = "compensated" if comp else "uncompensated"
+        summary["pcm_drift"][key] = records
+        plot_drift(records, out / f"pcm_drift_{key}.png",
+                   title=f"PCM, {key} (2000 devices per target)")
+
+    say("simulating pulse presets")
+    summary["presets"] = {}
+    for name in list_presets():
+        preset = load_preset(name)
+        if preset.model != "pulse":
+            continue
+        p = preset.params
+        ltp_trace, _ = ramp_traces(p, 500, p.p_max_ltp, p.p_max_ltd, seed + 3)
+        ltp_mean = ltp_trace.mean(axis=1)
+        mid = (p.g_min + p.g_max) / 2
+        summary["presets"][name] = {
+            "g_min": p.g_min, "g_max": p.g_max, "levels": p.levels, "nl_ltp": p.nl_ltp,
+            "nl_ltd": p.nl_ltd,
+            "a_ltp": p.a_ltp, "a_ltd": p.a_ltd,
+            "ltp_end_mean": float(ltp_mean[-1]), "ltp_end_std": float(ltp_trace[-1].std()),
+            "ltp_pulses_to_mid": int(np.argmax(ltp_mean >= mid)),
+        }
+    write_json(out / "summary.json", summary)
+    return summary

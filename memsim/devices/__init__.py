@@ -1,0 +1,27 @@
+"""Device physics: what a single memristive cell does.
+
+Models
+------
+PCM, PCMParams
+    Statistical phase-change memory for inference (programming noise, drift,
+    1/f read noise), Nandakumar et al. ICECS 2019 as implemented in aihwkit.
+PulseDevice, PulseParams
+    Pulse-programmed devices (RRAM, ECRAM, FeFET) with NeuroSim's nonlinear,
+    asymmetric update, cycle-to-cycle and device-to-device variation.
+Ohmic, Sinh
+    Current-voltage laws.
+Faults
+    Stuck-at devices and finite conductance levels.
+
+Presets are loaded with :func:`load_preset`; measured data are fitted with
+:func:`fit_pulse_ramps` and :func:`fit_drift`.
+"""
+
+from .faults import Faults
+from .iv import Ohmic, Sinh, iv_law
+from .nonlinearity import a_norm_from_nl, nl_from_a_norm
+from .pcm import PCM, PCMParams
+from .pulse import PulseDevice, PulseParams
+
+__all__ = ["Faults", "Ohmic", "Sinh", "iv_law", "a_norm_from_nl", "nl_from_a_norm",
+           "PCM", "PCMParams", "PulseDevice", "PulseParams"]

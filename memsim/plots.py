@@ -1,0 +1,128 @@
+"""Matplotlib figures (Agg backend). Every figure is saved with its data beside it.
+
+``save_figure(fig, path, columns)`` writes ``path`` (PNG/PDF/SVG) and, next to
+it, ``<stem>.csv`` with the plotted numbers, both atomically.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+from ._io import atomic_path, write_text  # noqa: E402
+
+
+def save_figure(fig, path, columns):
+    """Save ``fig`` to ``path`` and its data to ``path`` with suffix ``.csv``.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+    path : str or Path
+        Figure file; its suffix picks the format.
+    columns : dict of str -> array_like
+        Named data columns (ragged columns are padded with empty cells).
+
+    Returns
+    -------
+    (Path, Path)
+        The figure and data paths.
+    """
+    path = Path(path)
+    data_path = path.with_suffix(".csv")
+    with atomic_path(path) as tmp:
+        fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=120)
+    plt.close(fig)
+    names = list(columns)
+    cols = [np.asarray(columns[n]).ravel() for n in names]
+    n_rows = max((c.size for c in cols), default=0)
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(names)
+    for i in range(n_rows):
+        writer.writerow([repr(float(c[i])) if i < c.size else "" for c in cols])
+    write_text(data_path, buf.getvalue())
+    return path, data_path
+
+
+def plot_ramp_fit(fit, ltp_runs, ltd_runs, path, *, simulated=None):
+    """Measured ramps against the fitted model (mean curve, optional simulated band).
+
+    Parameters
+    ----------
+    fit : PulseFit
+    ltp_runs, ltd_runs : list of ndarray
+        Measured conductances (S).
+    path : str or Path
+    simulated : dict, optional
+        ``{"ltp": (mean, std), "ltd": (mean, std)}`` arrays (S) per pulse.
+    """
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    m_ltp, m_ltd = fit.curves(max(r.size for r in ltp_runs), max(r.size for r in ltd_runs))
+    columns = {}
+    for ax, runs, model, label in ((axes[0], ltp_runs, m_ltp, "ltp"),
+                                   (axes[1], ltd_runs, m_ltd, "ltd")):
+        for r in runs:
+            ax.plot(np.arange(r.size), r * 1e3, color="0.7", lw=0.6)
+        ax.plot(np.arange(model.size), model * 1e3, color="C3", lw=2, label="fitted model")
+        data_mean = _ragged_mean(runs)
+        columns[f"{label}_data_mean_S"] = data_mean
+        columns[f"{label}_model_S"] = model
+        if simulated is not None:
+            mean, std = simulated[label]
+            k = np.arange(mean.size)
+            ax.fill_between(k, (mean - std) * 1e3, (mean + std) * 1e3, color="C0", alpha=0.3,
+                            label="simulated mean ± std")
+            columns[f"{label}_sim_mean_S"], columns[f"{label}_sim_std_S"] = mean, std
+        ax.set_xlabel("pulse number")
+        ax.set_title("potentiation (LTP)" if label == "ltp" else "depression (LTD)")
+        ax.legend(loc="best", fontsize=8)
+    axes[0].set_ylabel("conductance (mS)")
+    fig.suptitle(f"NL LTP {fit.nl_ltp:+.2f}, NL LTD {fit.nl_ltd:+.2f}, c2c {fit.c2c:.2%}")
+    fig.tight_layout()
+    return save_figure(fig, path, columns)
+
+
+def plot_drift(records, path, *, title="PCM conductance against time"):
+    """Mean ± std of read conductance against time, one line per target.
+
+    Parameters
+    ----------
+    records : list of dict
+        From :func:`memsim.devices.simulate.simulate_targets` (times > 0 plotted).
+    path : str or Path
+    """
+    fig, ax = plt.subplots(figsize=(6, 4))
+    targets = sorted({r["target"] for r in records})
+    for i, tg in enumerate(targets):
+        rows = sorted((r for r in records if r["target"] == tg and r["time"] > 0),
+                      key=lambda r: r["time"])
+        t = np.array([r["time"] for r in rows])
+        m = np.array([r["mean"] for r in rows])
+        s = np.array([r["std"] for r in rows])
+        ax.plot(t, m * 1e6, color=f"C{i}", label=f"target {tg * 1e6:g} µS")
+        ax.fill_between(t, (m - s) * 1e6, (m + s) * 1e6, color=f"C{i}", alpha=0.25)
+    ax.set_xscale("log")
+    ax.set_xlabel("time after programming (s)")
+    ax.set_ylabel("conductance (µS)")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    columns = {k: [r[k] for r in records] for k in ("target", "time", "mean", "std")}
+    return save_figure(fig, path, columns)
+
+
+def _ragged_mean(runs):
+    n = max(r.size for r in runs)
+    total, count = np.zeros(n), np.zeros(n)
+    for r in runs:
+        total[:r.size] += r
+        count[:r.size] += 1
+    return total / count

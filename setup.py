@@ -1,0 +1,36 @@
+"""Build the Cython kernels of memsim; metadata lives in pyproject.toml."""
+
+import os
+
+import numpy as np
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+COMPILER_DIRECTIVES = {
+    "language_level": 3,
+    "boundscheck": False,
+    "wraparound": False,
+    "cdivision": True,
+    "initializedcheck": False,
+}
+
+# numpy's C random API (bitgen_t, random_standard_normal) lives in libnpyrandom,
+# so kernels draw from the caller's numpy Generator without a Python round trip.
+NPYRANDOM = dict(
+    include_dirs=[np.get_include()],
+    library_dirs=[os.path.join(os.path.dirname(np.__file__), "random", "lib")],
+    libraries=["npyrandom", "m"],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    extra_compile_args=["-O3"],
+)
+
+extensions = [
+    Extension("memsim._kernels._pulse", ["memsim/_kernels/_pulse.pyx"], **NPYRANDOM),
+]
+
+setup(
+    ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES),
+    packages=["memsim", "memsim.devices", "memsim._kernels", "memsim.data"],
+    package_dir={"memsim.data": "data"},
+    package_data={"memsim.data": ["devices/*.toml"], "memsim._kernels": ["*.pyx"]},
+)
