@@ -122,9 +122,12 @@ def cmd_run(args):
     from .demo import run_demo
     steps = tqdm(total=3, disable=args.quiet or args.json, file=sys.stderr, desc="memsim run")
 
+    started = []
+
     def progress(msg):
-        if steps.postfix:          # the previous step has finished
+        if started:                # the previous step has finished
             steps.update(1)
+        started.append(msg)
         steps.set_postfix_str(msg)
 
     summary = run_demo(args.out, seed=args.seed, n_bootstrap=args.bootstrap, progress=progress)

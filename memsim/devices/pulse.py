@@ -364,6 +364,6 @@ def _apply_pulses_numpy(device, state, pulses, rng):
         z[active] = rng.standard_normal(int(active.sum()))
         g_new = g_new + sigma * np.sqrt(np.abs(n)) * z
     g_new = np.clip(g_new, lo, hi)
-    state.g = np.where(active, g_new, state.g)
+    state.g[:] = np.where(active, g_new, state.g)
     state.pulses_applied += int(np.abs(n[active]).sum())
     return state

@@ -1,0 +1,149 @@
+"""Every CLI command run as a user would: a subprocess of the installed `memsim`."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from memsim.demo import ramp_traces
+from memsim.devices import PulseParams
+
+from .conftest import shared_ramps_dir
+
+
+def memsim(*args, cwd=None):
+    return subprocess.run([sys.executable, "-m", "memsim", *args], capture_output=True,
+                          text=True, cwd=cwd, timeout=300)
+
+
+def ok(*args, **kw):
+    res = memsim(*args, **kw)
+    assert res.returncode == 0, res.stderr
+    return res
+
+
+@pytest.mark.parametrize("args", [[], ["run"], ["device"], ["device", "list"],
+                                  ["device", "show"], ["device", "simulate"],
+                                  ["device", "fit"], ["device", "fit-drift"]])
+def test_help_on_every_command(args):
+    res = ok(*args, "--help")
+    assert "usage: memsim" in res.stdout
+
+
+def test_version():
+    from memsim import __version__
+    assert ok("--version").stdout.strip() == f"memsim {__version__}"
+
+
+def test_device_list_and_show():
+    names = [r["name"] for r in json.loads(ok("device", "list", "--json").stdout)]
+    assert "pcm" in names and "hzo-fefet" in names
+    info = json.loads(ok("device", "show", "ag-si", "--json").stdout)
+    params = info["parameters"]
+    for key in ("g_min", "g_max", "levels", "nl_ltp", "nl_ltd", "c2c", "a_ltp", "a_ltd"):
+        assert key in params
+    assert params["a_ltp"] == pytest.approx(0.499181 * 97)
+    assert "Jo et al" in info["source"]
+    assert ok("device", "show", "pcm", "--quiet").stdout == ""
+
+
+def test_device_simulate_json():
+    res = ok("device", "simulate", "pcm", "--targets", "5e-6,25e-6", "--times", "0,86400",
+             "--samples", "4000", "--seed", "3", "--json")
+    records = json.loads(res.stdout)
+    assert [set(r) for r in records] == [{"target", "time", "mean", "std"}] * 4
+    by = {(r["target"], r["time"]): r for r in records}
+    assert by[(25e-6, 86400.0)]["mean"] < by[(25e-6, 0.0)]["mean"]
+    again = ok("device", "simulate", "pcm", "--targets", "5e-6,25e-6", "--times", "0,86400",
+               "--samples", "4000", "--seed", "3", "--json")
+    assert again.stdout == res.stdout
+
+
+def _ramp_csvs(tmp_path):
+    truth = PulseParams(g_min=1e-6, g_max=1e-5, levels=60, nl_ltp=2.0, nl_ltd=-1.0, c2c=0.01)
+    ltp, ltd = ramp_traces(truth, 6, 60, 60, seed=1)
+    paths = []
+    for name, trace in (("set.csv", ltp), ("reset.csv", ltd)):
+        header = ",".join(f"r{i}" for i in range(trace.shape[1]))
+        np.savetxt(tmp_path / name, trace, delimiter=",", header=header, comments="")
+        paths.append(tmp_path / name)
+    return paths
+
+
+def test_device_fit_writes_json_figure_and_loadable_preset(tmp_path):
+    folder = shared_ramps_dir()
+    if folder is not None:
+        ltp, ltd, extra = folder / "set.csv", folder / "reset.csv", ["--read-voltage", "0.1"]
+    else:
+        (ltp, ltd), extra = _ramp_csvs(tmp_path), []
+    res = ok("device", "fit", "--ltp", str(ltp), "--ltd", str(ltd), *extra, "--bootstrap", "5",
+             "--json", "--plot", str(tmp_path / "fit.png"), "--out", str(tmp_path / "fit.toml"),
+             "--name", "mine")
+    fit = json.loads(res.stdout)
+    for key in ("g_min", "g_max", "nl_ltp", "nl_ltd", "c2c"):
+        assert np.isfinite(fit[key]) and fit["uncertainty"][key] > 0
+    assert (tmp_path / "fit.png").stat().st_size > 1000
+    assert (tmp_path / "fit.csv").read_text().startswith("ltp_data_mean_S")
+    shown = json.loads(ok("device", "show", str(tmp_path / "fit.toml"), "--json").stdout)
+    assert shown["name"] == "mine"
+    assert shown["parameters"]["g_max"] == pytest.approx(fit["g_max"])
+
+
+@pytest.mark.parametrize("content, match", [
+    ("a,b\n1,2\n,3\n4,5\n", "line 4, column 'a'"),
+    ("a,b\n1,2\nnan,3\n", "non-finite"),
+    ("", "needs a header row"),
+])
+def test_device_fit_bad_input_fails_cleanly(tmp_path, content, match):
+    bad = tmp_path / "bad.csv"
+    bad.write_text(content)
+    good = _ramp_csvs(tmp_path)[1]
+    out = tmp_path / "out.toml"
+    res = memsim("device", "fit", "--ltp", str(bad), "--ltd", str(good), "--out", str(out),
+                 "--plot", str(tmp_path / "p.png"))
+    assert res.returncode != 0
+    assert match in res.stderr and str(bad) in res.stderr
+    assert not out.exists() and not (tmp_path / "p.png").exists()
+    assert [p.name for p in tmp_path.iterdir() if p.name.startswith(".")] == []
+
+
+@pytest.mark.parametrize("args, match", [
+    (["device", "show", "nope"], "unknown device preset 'nope'"),
+    (["device", "simulate", "pcm", "--targets", "1e-6,x", "--times", "0"], "--targets"),
+    (["device", "simulate", "pcm", "--targets=-1e-6", "--times", "0"], "g_target"),
+    (["device", "simulate", "ag-si", "--targets", "1", "--times", "0"], "g_target"),
+    (["device", "simulate", "pcm", "--targets", "1e-6", "--times", "0", "--samples", "1"],
+     "samples"),
+])
+def test_bad_arguments_name_the_parameter(args, match):
+    res = memsim(*args)
+    assert res.returncode == 2
+    assert match in res.stderr
+
+
+def test_fit_drift_command(tmp_path):
+    from memsim.devices import PCM
+    pcm = PCM()
+    state = pcm.program(np.full(200, 10e-6), seed=0)
+    rows = ["device,time,conductance"]
+    for t in (1.0, 100.0, 1e4, 1e6):
+        g = pcm.read(state, t, seed=int(t))
+        rows += [f"d{i},{t},{float(gi)!r}" for i, gi in enumerate(g)]
+    path = tmp_path / "drift.csv"
+    path.write_text("\n".join(rows) + "\n")
+    res = json.loads(ok("device", "fit-drift", str(path), "--states", "1", "--json").stdout)
+    mu, _ = pcm.drift_moments(10e-6)
+    assert res["states"][0]["nu_mean"] == pytest.approx(float(mu), abs=0.01)
+
+
+def test_main_job_writes_report(tmp_path):
+    res = ok("run", "--out", str(tmp_path / "report"), "--bootstrap", "5", "--quiet")
+    assert res.stdout == ""
+    summary = json.loads((tmp_path / "report" / "summary.json").read_text())
+    assert {"ramp_fit", "pcm_drift", "presets"} <= set(summary)
+    for name in ("ramp_fit.png", "ramp_fit.csv", "pcm_drift_compensated.png",
+                 "fitted-rram.toml"):
+        assert (tmp_path / "report" / name).is_file()
+    ok("device", "show", str(tmp_path / "report" / "fitted-rram.toml"))
