@@ -40,7 +40,11 @@ def apply_pulses(double[::1] g, const int64_t[::1] pulses,
     cdef bint has_stuck = stuck.shape[0] > 0
     cdef bint noisy = sigma > 0.0
     cdef int64_t n, total = 0
-    cdef double a, p_max, lo, hi, b, gn
+    cdef double a, p_max, lo, hi, b, gn, decay
+    # shared parameters repeat from device to device: reuse the last exp()s
+    cdef double last_a = 0.0, last_p = -1.0, last_span = -1.0, last_b = 0.0
+    cdef double last_decay = 1.0
+    cdef int64_t last_n = 0
     cdef bitgen_t *rng = <bitgen_t *> PyCapsule_GetPointer(bit_generator.capsule, "BitGenerator")
     with bit_generator.lock, nogil:
         for i in range(n_dev):
@@ -57,8 +61,18 @@ def apply_pulses(double[::1] g, const int64_t[::1] pulses,
                 total -= n
             lo = g_min[i * s_lo]
             hi = g_max[i * s_hi]
-            b = (hi - lo) / (1.0 - exp(-p_max / a))
-            gn = lo + b + (g[i] - lo - b) * exp(-n / a)
+            if a != last_a or p_max != last_p or hi - lo != last_span:
+                last_b = (hi - lo) / (1.0 - exp(-p_max / a))
+                last_span = hi - lo
+                last_p = p_max
+                last_n = 0
+            if a != last_a or n != last_n:
+                last_decay = exp(-n / a)
+                last_n = n
+            last_a = a
+            b = last_b
+            decay = last_decay
+            gn = lo + b + (g[i] - lo - b) * decay
             if noisy:
                 gn += sigma * sqrt(<double> (n if n > 0 else -n)) * random_standard_normal(rng)
             if gn > hi:
