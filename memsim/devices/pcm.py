@@ -37,12 +37,12 @@ conductance by ``sum|G(0)| / sum|G(t)|`` of the same reference read.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._validation import as_generator, check_array, check_scalar
+from ._params import params_from_dict, params_to_dict
 from .faults import Faults
 
 SOURCE = ("Nandakumar et al., ICECS 2019, 'Phase-change memory models for deep learning "
@@ -132,25 +132,14 @@ class PCMParams:
 
     def to_dict(self):
         """Flat dictionary of the parameters, SI units, snake-case keys."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-               if f.name != "faults"}
-        out.update(self.faults.to_dict())
-        out["g_min"] = self.g_min
-        return {k: list(v) if isinstance(v, tuple) else v for k, v in out.items()}
+        return {**params_to_dict(self), "g_min": self.g_min}
 
     @classmethod
     def from_dict(cls, values):
         """Build from :meth:`to_dict` output (unknown keys raise)."""
         values = dict(values)
         values.pop("g_min", None)
-        faults = Faults.from_dict({k: values.pop(k) for k in list(values)
-                                   if k in Faults.field_names()})
-        known = {f.name for f in dataclasses.fields(cls)}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown PCM parameter(s) {unknown}; allowed: {sorted(known)}")
-        values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
-        return cls(faults=faults, **values)
+        return params_from_dict(cls, values, "PCM")
 
 
 @dataclass

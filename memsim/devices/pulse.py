@@ -28,13 +28,13 @@ pulses on its own curve, with the cycle-to-cycle noise of that many pulses.
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
 
 import numpy as np
 
 from .._kernels import _pulse
 from .._validation import as_generator, check_array, check_scalar
+from ._params import params_from_dict, params_to_dict
 from .faults import Faults
 from .nonlinearity import a_norm_from_nl, check_nl, curve, inverse_curve
 
@@ -133,26 +133,15 @@ class PulseParams:
 
     def to_dict(self):
         """Flat dictionary of the parameters, SI units, snake-case keys."""
-        out = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)
-               if f.name != "faults"}
-        out.update(self.faults.to_dict())
-        return out
+        return params_to_dict(self)
 
     @classmethod
     def from_dict(cls, values):
-        """Build from a flat dictionary (unknown keys raise ``ValueError``)."""
-        values = dict(values)
-        faults = Faults.from_dict({k: values.pop(k) for k in list(values)
-                                   if k in Faults.field_names()})
-        known = {f.name for f in dataclasses.fields(cls)} - {"faults"}
-        unknown = sorted(set(values) - known)
-        if unknown:
-            raise ValueError(f"unknown pulse-device parameter(s) {unknown}; "
-                             f"allowed: {sorted(known)}")
+        """Build from a flat dictionary (unknown or missing keys raise ``ValueError``)."""
         missing = sorted({"g_min", "g_max", "levels", "nl_ltp", "nl_ltd"} - set(values))
         if missing:
             raise ValueError(f"missing pulse-device parameter(s) {missing}")
-        return cls(faults=faults, **values)
+        return params_from_dict(cls, values, "pulse-device")
 
 
 @dataclass
