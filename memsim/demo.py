@@ -37,7 +37,6 @@ def find_measured_ramps():
         candidates.append(Path(os.environ["MEMSIM_SHARED_DATA"]))
     here = Path.cwd().resolve()
     candidates += [p / "shared" for p in (here, *here.parents)]
-    candidates += [p.parent / "shared" for p in (here, *here.parents)]
     for c in candidates:
         folder = c / RAMPS_DIR
         if (folder / "set.csv").is_file() and (folder / "reset.csv").is_file():

@@ -146,5 +146,4 @@ def test_bad_pulses():
     with pytest.raises(ValueError, match="one entry per device"):
         dev.apply_pulses(state, [1, 2], seed=0)
     with pytest.raises(ValueError, match="too large"):
-        dataclasses.replace(BASE, d2d_g_min=1e-3)  # valid params...
         PulseDevice(dataclasses.replace(BASE, d2d_g_min=1e-3)).make(10, seed=0)
