@@ -40,7 +40,7 @@ def apply_pulses(double[::1] g, const int64_t[::1] pulses,
     cdef bint has_stuck = stuck.shape[0] > 0
     cdef bint noisy = sigma > 0.0
     cdef int64_t n, total = 0
-    cdef double a, p_max, lo, hi, b, gn, decay
+    cdef double a, p_max, lo, hi, gn
     # shared parameters repeat from device to device: reuse the last exp()s
     cdef double last_a = 0.0, last_p = -1.0, last_span = -1.0, last_b = 0.0
     cdef double last_decay = 1.0
@@ -70,9 +70,7 @@ def apply_pulses(double[::1] g, const int64_t[::1] pulses,
                 last_decay = exp(-n / a)
                 last_n = n
             last_a = a
-            b = last_b
-            decay = last_decay
-            gn = lo + b + (g[i] - lo - b) * decay
+            gn = lo + last_b + (g[i] - lo - last_b) * last_decay
             if noisy:
                 gn += sigma * sqrt(<double> (n if n > 0 else -n)) * random_standard_normal(rng)
             if gn > hi:
