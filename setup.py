@@ -24,13 +24,22 @@ NPYRANDOM = dict(
     extra_compile_args=["-O3"],
 )
 
+# The circuit kernel calls LAPACK/BLAS through scipy's Cython wrappers
+# (scipy.linalg.cython_lapack), so it needs no BLAS of its own at build time.
+PLAIN = dict(
+    include_dirs=[np.get_include()],
+    define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    extra_compile_args=["-O3"],
+)
+
 extensions = [
     Extension("memsim._kernels._pulse", ["memsim/_kernels/_pulse.pyx"], **NPYRANDOM),
+    Extension("memsim._kernels._circuit", ["memsim/_kernels/_circuit.pyx"], **PLAIN),
 ]
 
 setup(
     ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES),
-    packages=["memsim", "memsim.devices", "memsim._kernels", "memsim.data"],
+    packages=["memsim", "memsim.devices", "memsim.crossbar", "memsim._kernels", "memsim.data"],
     package_dir={"memsim.data": "data"},
     package_data={"memsim.data": ["devices/*.toml"], "memsim._kernels": ["*.pyx"]},
 )

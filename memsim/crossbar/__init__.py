@@ -1,0 +1,19 @@
+"""One crossbar tile: weight mapping and peripherals.
+
+ConductanceMap, map_weights
+    Weights <-> target conductances (differential pair or reference column),
+    with the scaling and clipping of the weight range.
+DAC, ADC
+    Row driver and column converter: bits, range, clipping, noise, and the
+    events each one counts for the energy ledger.
+Crossbar, Wires, CircuitSolution, ConvergenceError
+    The array's circuit: ideal, linear IR-drop (effective matrix K) and
+    nonlinear (Newton) solvers.
+"""
+
+from .circuit import CircuitSolution, ConvergenceError, Crossbar, Solver, Wires
+from .mapping import ConductanceMap, map_weights
+from .peripherals import ADC, DAC
+
+__all__ = ["ConductanceMap", "map_weights", "DAC", "ADC", "CircuitSolution",
+           "ConvergenceError", "Crossbar", "Solver", "Wires"]
