@@ -8,7 +8,9 @@ from memsim.devices import Faults, Ohmic, Sinh, iv_law
 from memsim.devices.faults import quantize
 
 
-@given(v=st.floats(-2, 2), g=st.floats(1e-7, 1e-3), v0=st.floats(0.05, 1.0))
+# subnormal voltages underflow to a zero current, a float artefact, not physics
+@given(v=st.floats(-2, 2, allow_subnormal=False), g=st.floats(1e-7, 1e-3),
+       v0=st.floats(0.05, 1.0))
 def test_sinh_small_signal_and_derivative(v, g, v0):
     law = Sinh(v0)
     h = 1e-6 * v0
