@@ -9,11 +9,15 @@ DAC, ADC
 Crossbar, Wires, CircuitSolution, ConvergenceError
     The array's circuit: ideal, linear IR-drop (effective matrix K) and
     nonlinear (Newton) solvers.
+Tile, TiledMatrix
+    A programmed array read at any time after programming, with its
+    peripherals and solver; a large matrix spread over tiles.
 """
 
 from .circuit import CircuitSolution, ConvergenceError, Crossbar, Solver, Wires
 from .mapping import ConductanceMap, map_weights
 from .peripherals import ADC, DAC
+from .tile import Tile, TiledMatrix
 
 __all__ = ["ConductanceMap", "map_weights", "DAC", "ADC", "CircuitSolution",
-           "ConvergenceError", "Crossbar", "Solver", "Wires"]
+           "ConvergenceError", "Crossbar", "Solver", "Tile", "TiledMatrix", "Wires"]

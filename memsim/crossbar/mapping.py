@@ -188,7 +188,9 @@ def map_weights(weights, g_min, g_max, *, scheme="differential", clip="max",
         percentile of ``|w|``; or ``clip_value`` itself.
     clip_value : float or None, default=None
         None for ``"max"``; a percentile in (0, 100] for ``"percentile"``;
-        ``w_max`` > 0 (weight units) for ``"fixed"``.
+        ``w_max`` > 0 (weight units) for ``"fixed"``, or one per output
+        column (shape (n_out,)), e.g. computed once for a matrix split over
+        several tiles.
     per_column : bool, default=False
         Compute ``w_max`` per output column (``"max"``/``"percentile"``)
         instead of once for the whole matrix. No effect for ``"fixed"``.
@@ -235,7 +237,14 @@ def map_weights(weights, g_min, g_max, *, scheme="differential", clip="max",
     else:
         if clip_value is None:
             raise ValueError("clip_value must be a w_max > 0 for clip='fixed', got None")
-        w_max = check_scalar("clip_value", clip_value, low=0.0, low_inclusive=False)
+        if np.ndim(clip_value) == 0:
+            w_max = check_scalar("clip_value", clip_value, low=0.0, low_inclusive=False)
+        else:
+            w_max = check_array("clip_value", clip_value, ndim=1)
+            if w_max.shape != (w.shape[1],) or np.any(w_max <= 0.0):
+                raise ValueError(f"clip_value for clip='fixed' must be a w_max > 0 or one "
+                                 f"w_max > 0 per output column, shape ({w.shape[1]},); got "
+                                 f"{clip_value!r}")
     w_max = np.broadcast_to(np.asarray(w_max, dtype=float), (w.shape[1],)).copy()
     w_max[w_max == 0.0] = 1.0
 

@@ -52,7 +52,8 @@ class DAC:
     Parameters
     ----------
     bits : int, default=8
-        Resolution, 1..16. ``bits=1`` means spiking input: a 1-bit read pulse.
+        Resolution, 0..16. ``bits=1`` means spiking input: a 1-bit read pulse;
+        ``bits=0`` an ideal driver (clipped to the range, not quantized).
     v_max : float, default=0.2
         Full-scale drive voltage (V), > 0; the read amplitude ``V_read`` for
         spikes.
@@ -89,7 +90,7 @@ class DAC:
     """
 
     def __init__(self, bits=8, v_max=0.2, x_max=1.0, signed=True, t_read=10e-9):
-        self._bits = check_scalar("bits", bits, low=1, high=16, integer=True)
+        self._bits = check_scalar("bits", bits, low=0, high=16, integer=True)
         self._v_max = check_scalar("v_max", v_max, low=0.0, low_inclusive=False)
         self._x_max = check_scalar("x_max", x_max, low=0.0, low_inclusive=False)
         self._signed = _check_bool("signed", signed)
@@ -97,10 +98,15 @@ class DAC:
         if self._bits == 1 and self._signed:
             raise ValueError("signed must be False for bits=1 (spike input: a read pulse "
                              "of v_max or nothing), got signed=True")
-        self._k_min, self._k_max, self._step = _levels(self._bits, self._signed, self._v_max)
+        if self._bits == 0:
+            self._k_min = self._k_max = 0
+            self._step = 0.0
+        else:
+            self._k_min, self._k_max, self._step = _levels(self._bits, self._signed,
+                                                           self._v_max)
         self.reset_counts()
 
-    bits = property(lambda self: self._bits, doc="Resolution (bits).")
+    bits = property(lambda self: self._bits, doc="Resolution (bits); 0 is ideal.")
     v_max = property(lambda self: self._v_max, doc="Full-scale drive voltage (V).")
     x_max = property(lambda self: self._x_max, doc="Input value mapped onto v_max.")
     signed = property(lambda self: self._signed, doc="Whether inputs may be negative.")
@@ -109,8 +115,9 @@ class DAC:
 
     @property
     def n_levels(self):
-        """Number of output voltage levels (``2^b - 1`` signed, ``2^b`` unsigned)."""
-        return self._k_max - self._k_min + 1
+        """Number of output voltage levels (``2^b - 1`` signed, ``2^b`` unsigned;
+        0 for the ideal driver)."""
+        return 0 if self._bits == 0 else self._k_max - self._k_min + 1
 
     @property
     def volts_per_unit(self):
@@ -129,6 +136,9 @@ class DAC:
         x = check_array("x", x)
         if self._bits == 1:
             v = np.where(x > 0, self._v_max, 0.0)
+        elif self._bits == 0:
+            v = np.clip(x * self.volts_per_unit, -self._v_max if self._signed else 0.0,
+                        self._v_max)
         else:
             v = _quantize(x * self.volts_per_unit, self._k_min, self._k_max, self._v_max)
         n_active = int(np.count_nonzero(v))

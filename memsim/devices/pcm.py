@@ -301,9 +301,24 @@ class PCM:
                              "total conductance; every device read 0 S")
         return state.reference_read / total
 
+    def drifted(self, state, t):
+        """Noise-free conductances (S) at ``t`` (s): ``G_prog ((t + t0) / t0)^-nu``.
+
+        Stuck devices are not applied here (see :meth:`read`).
+        """
+        p = self.params
+        return state.g_prog * ((t + p.t0) / p.t0) ** (-state.nu)
+
+    def read_noise_std(self, state, t):
+        """Standard deviation (S) of each device's 1/f read noise at ``t`` (s):
+        ``|G_drift(t)| s_read sigma_rd(t)``."""
+        p = self.params
+        return (np.abs(self.drifted(state, t)) * p.read_noise_scale
+                * self.read_noise_sigma(state.g_prog, t))
+
     def _read(self, state, t, rng):
         p = self.params
-        g = state.g_prog * ((t + p.t0) / p.t0) ** (-state.nu)
+        g = self.drifted(state, t)
         sigma = p.read_noise_scale * self.read_noise_sigma(state.g_prog, t)
         g += np.abs(g) * sigma * rng.standard_normal(g.shape)
         np.maximum(g, 0.0, out=g)

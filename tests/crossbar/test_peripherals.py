@@ -62,6 +62,14 @@ def test_dac_spikes():
         DAC(bits=1)
 
 
+def test_ideal_dac_clips_without_quantizing():
+    dac = DAC(bits=0, v_max=0.2, x_max=2.0)
+    x = np.array([[0.123456789, -3.0, 2.5, -0.7]])
+    np.testing.assert_allclose(dac.convert(x), [[0.0123456789, -0.2, 0.2, -0.07]], rtol=1e-15)
+    assert dac.n_levels == 0 and dac.step == 0.0
+    assert DAC(bits=0, signed=False).convert([[-1.0, 0.5]]).tolist() == [[0.0, 0.1]]
+
+
 def test_dac_scaling_and_counts():
     dac = DAC(bits=8, v_max=0.2, x_max=4.0, signed=False, t_read=20e-9)
     assert dac.volts_per_unit == pytest.approx(0.05)
@@ -119,7 +127,7 @@ def test_adc_without_noise_leaves_rng_alone():
 
 
 @pytest.mark.parametrize("make, exc, match", [
-    (lambda: DAC(bits=0), ValueError, "bits must be >= 1, got 0"),
+    (lambda: DAC(bits=-1), ValueError, "bits must be >= 0, got -1"),
     (lambda: DAC(bits=17), ValueError, "bits must be <= 16"),
     (lambda: DAC(bits=2.5), ValueError, "bits must be a whole number"),
     (lambda: DAC(bits=True), TypeError, "bits must be a real number"),

@@ -1,0 +1,306 @@
+"""Tiles: a programmed crossbar array with its peripherals, and matrices split over tiles.
+
+Data path of one matrix-vector product ``y = x @ W`` on a tile (DESIGN.md)::
+
+    x --DAC--> V (rows) --circuit at G(t)--> I (columns) [+ read noise]
+      --analog subtraction (I+ - I-, or I - I_ref)--> ADC --> / gain --> y
+
+Read noise as output noise
+--------------------------
+A read at time t sees every device at ``G_ij(t) + dG_ij`` where ``dG_ij`` is
+its 1/f read noise, independent from device to device and from read to read,
+with standard deviation ``s_ij`` (S) from the device model. Solving the
+circuit once per read with freshly perturbed conductances would cost a full
+solve (or a new effective matrix) per input. memsim instead adds the noise
+the perturbation produces at the outputs, to first order and with ideal
+wiring: ``dI_j = sum_i dG_ij V_i``, a Gaussian of variance
+``sum_i s_ij^2 V_i^2``, drawn once per column and input. The approximation
+neglects the IR drop seen by the perturbation (the device sees
+``v_row - v_col`` instead of ``V_i``, so the noise is over-estimated where the
+wires drop voltage) and the coupling of a perturbed device into the other
+columns through the shared row wire; tests/crossbar/test_tile.py and
+notebooks/02_crossbar.ipynb measure its error against full solves.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import numpy as np
+
+from .._validation import as_generator, check_array, check_scalar
+from ..devices.pcm import PCM
+from ..devices.presets import load_preset
+from ..devices.pulse import PulseDevice
+from .circuit import Crossbar
+from .mapping import map_weights
+from .peripherals import ADC, DAC
+
+
+def _device(device):
+    if isinstance(device, str):
+        return load_preset(device).device()
+    if not isinstance(device, (PCM, PulseDevice)):
+        raise TypeError(f"device must be a PCM, a PulseDevice or a preset name, got {device!r}")
+    return device
+
+
+class Tile:
+    """One crossbar array holding a programmed weight matrix.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_in, n_out)
+        Weights of ``y = x @ W``; inputs drive rows.
+    device : PCM, PulseDevice or str
+        Device model, or the name of a preset (``memsim device list``).
+    seed : int or numpy.random.Generator
+        Source of programming noise, drift exponents and device variation.
+    scheme, clip, clip_value, per_column
+        Weight mapping, see :func:`memsim.crossbar.map_weights`. Weights map
+        onto the device range ``[device.g_min, device.g_max]``.
+    dac : DAC, optional
+        Row driver; default ``DAC()`` (8 bits, 0.2 V full scale).
+    adc : ADC, optional
+        Column converter, applied to the subtracted current; default ideal
+        (``ADC(bits=0)``). See :meth:`calibrate_adc` to set its range.
+    wires : Wires, optional
+        Wire, driver and sense resistances; None is ideal wiring.
+    iv : Ohmic or Sinh, optional
+        Device I-V law; None is ohmic.
+    solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
+        Circuit solver, see :class:`memsim.crossbar.Crossbar`.
+
+    Attributes
+    ----------
+    mapping : ConductanceMap
+        Targets and the gain that turns currents back into weight units.
+    state : PCMState or PulseState
+        The programmed devices (flattened, row-major over the physical array).
+    counts : dict
+        ``"reads"``: array reads (one per input vector).
+    """
+
+    def __init__(self, weights, device, *, seed, scheme="differential", clip="max",
+                 clip_value=None, per_column=False, dac=None, adc=None, wires=None, iv=None,
+                 solver="auto"):
+        self.device = _device(device)
+        self.mapping = map_weights(weights, self.device.g_min, self.device.g_max,
+                                   scheme=scheme, clip=clip, clip_value=clip_value,
+                                   per_column=per_column)
+        self.dac = DAC() if dac is None else dac
+        self.adc = ADC(bits=0) if adc is None else adc
+        if not isinstance(self.dac, DAC):
+            raise TypeError(f"dac must be a memsim.crossbar.DAC, got {dac!r}")
+        if not isinstance(self.adc, ADC):
+            raise TypeError(f"adc must be a memsim.crossbar.ADC, got {adc!r}")
+        self.wires, self.iv, self.solver = wires, iv, solver
+        self.state = self.device.program(self.mapping.g_target.ravel(), as_generator(seed))
+        self.counts = {"reads": 0}
+        self._circuits = {}
+        self.circuit(0.0)  # validates wires, iv and solver now rather than at first read
+
+    @property
+    def shape(self):
+        """Physical array shape ``(rows, columns)``."""
+        return self.mapping.g_target.shape
+
+    def conductances(self, t=0.0):
+        """Conductances (S) of the array ``t`` seconds after programming, without read noise."""
+        t = check_scalar("t", t, low=0.0)
+        if isinstance(self.device, PCM):
+            g = np.maximum(self.device.drifted(self.state, t), 0.0)
+            p = self.device.params
+            g = p.faults.apply_stuck(g, self.state.stuck, 0.0, p.g_max)
+        else:
+            g = self.device.read(self.state, t)
+        return g.reshape(self.shape)
+
+    def read_noise_std(self, t=0.0):
+        """Standard deviation (S) of each device's read noise at ``t``; zeros if none."""
+        t = check_scalar("t", t, low=0.0)
+        if not isinstance(self.device, PCM):
+            return np.zeros(self.shape)
+        s = self.device.read_noise_std(self.state, t)
+        s[self.state.stuck != 0] = 0.0
+        return s.reshape(self.shape)
+
+    def circuit(self, t=0.0):
+        """The :class:`Crossbar` at time ``t`` (cached; its effective matrix too)."""
+        t = check_scalar("t", t, low=0.0)
+        if t not in self._circuits:
+            if len(self._circuits) >= 4:
+                self._circuits.pop(next(iter(self._circuits)))
+            self._circuits[t] = Crossbar(self.conductances(t), self.wires, self.iv, self.solver)
+        return self._circuits[t]
+
+    def compensation(self, t):
+        """Global drift-compensation factor at ``t`` (1.0 for devices without drift)."""
+        if not isinstance(self.device, PCM):
+            return 1.0
+        return self.device.compensation_factor(self.state, self.conductances(t).ravel())
+
+    def column_currents(self, x, t=0.0, seed=None, *, read_noise=True):
+        """Currents (A) into every physical column, shape (batch, n_phys).
+
+        Parameters
+        ----------
+        x : array_like, shape (batch, n_in)
+            Inputs, converted by the DAC.
+        t : float, default=0.0
+            Time since programming (s).
+        seed : int or numpy.random.Generator, optional
+            Source of read noise; required when the device has read noise.
+        read_noise : bool, default=True
+            Add the output noise of the devices' read noise (module notes).
+        """
+        x = check_array("x", x, ndim=2)
+        if x.shape[1] != self.shape[0]:
+            raise ValueError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
+        v = self.dac.convert(x)
+        currents = self.circuit(t).solve(v).currents
+        self.counts["reads"] += len(x)
+        if read_noise and isinstance(self.device, PCM):
+            if seed is None:
+                raise ValueError("seed is required for the read noise of PCM devices; pass "
+                                 "an int or a numpy Generator, or read_noise=False")
+            std = np.sqrt((v * v) @ self.read_noise_std(t) ** 2)
+            currents = currents + std * as_generator(seed).standard_normal(currents.shape)
+        return currents
+
+    def matmul(self, x, t=0.0, seed=None, *, compensate=False, read_noise=True):
+        """``y = x @ W`` computed by the tile, in weight-times-input units.
+
+        Parameters
+        ----------
+        x : array_like, shape (batch, n_in)
+            Inputs.
+        t : float, default=0.0
+            Time since programming (s).
+        seed : int or numpy.random.Generator, optional
+            Source of read noise and ADC noise (required when either is on).
+        compensate : bool, default=False
+            Scale the outputs by the global drift-compensation factor.
+        read_noise : bool, default=True
+            Include the devices' read noise.
+
+        Returns
+        -------
+        ndarray, shape (batch, n_out)
+        """
+        rng = None if seed is None else as_generator(seed)
+        currents = self.column_currents(x, t, rng, read_noise=read_noise)
+        digital = self.adc.convert(self.mapping.differential_currents(currents), rng)
+        y = self.mapping.to_outputs(digital, self.dac.volts_per_unit)
+        return y * self.compensation(t) if compensate else y
+
+    def calibrate_adc(self, x, t=0.0, percentile=100.0):
+        """Set the ADC full scale to a percentile of ``|I+ - I-|`` over inputs ``x``.
+
+        The new ADC keeps the bits, signedness and noise of the old one; the
+        event counts restart. Returns the full scale (A).
+        """
+        percentile = check_scalar("percentile", percentile, low=0.0, high=100.0,
+                                  low_inclusive=False)
+        diff = self.mapping.differential_currents(
+            self.circuit(t).solve(self.dac.convert(check_array("x", x, ndim=2))).currents)
+        self.dac.reset_counts()
+        i_max = float(np.percentile(np.abs(diff), percentile))
+        if i_max <= 0.0:
+            raise ValueError("calibrate_adc needs inputs that produce a nonzero current")
+        self.adc = ADC(bits=self.adc.bits, i_max=i_max, signed=self.adc.signed,
+                       noise_std=self.adc.noise_std)
+        return i_max
+
+
+class TiledMatrix:
+    """A weight matrix larger than one tile, spread over a grid of tiles.
+
+    Each tile computes the partial sums of its block of rows; its ADC
+    digitises them and the partial sums are added digitally. The weight
+    scale ``w_max`` is chosen once for the whole matrix (same clip rule as a
+    tile), so every tile shares one gain.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_in, n_out)
+        Weights of ``y = x @ W``.
+    device : PCM, PulseDevice or str
+        Device model or preset name.
+    seed : int or numpy.random.Generator
+        Programming randomness; each tile draws from its own child stream.
+    tile_shape : (int, int), default=(256, 256)
+        Physical rows and columns of one tile. A differential pair uses two
+        columns per output, a reference-column tile one per output plus one.
+    dac, adc : DAC, ADC, optional
+        Peripherals; every tile gets its own copy (own event counts).
+    **tile_options
+        ``scheme``, ``clip``, ``clip_value``, ``per_column``, ``wires``,
+        ``iv``, ``solver`` as for :class:`Tile`.
+    """
+
+    def __init__(self, weights, device, *, seed, tile_shape=(256, 256), dac=None, adc=None,
+                 scheme="differential", clip="max", clip_value=None, per_column=False,
+                 **tile_options):
+        w = check_array("weights", weights, ndim=2)
+        device = _device(device)
+        rows, cols = (check_scalar("tile_shape", s, low=2, integer=True) for s in tile_shape)
+        out_per_tile = cols // 2 if scheme == "differential" else cols - 1
+        scale = map_weights(w, device.g_min, device.g_max, scheme=scheme, clip=clip,
+                            clip_value=clip_value, per_column=per_column)
+        self.n_clipped = scale.n_clipped
+        self.row_blocks = [slice(r, min(r + rows, w.shape[0])) for r in range(0, w.shape[0], rows)]
+        self.col_blocks = [slice(c, min(c + out_per_tile, w.shape[1]))
+                           for c in range(0, w.shape[1], out_per_tile)]
+        streams = as_generator(seed).spawn(len(self.row_blocks) * len(self.col_blocks))
+        self.tiles = [[Tile(w[rb, cb], device, seed=streams.pop(0), scheme=scheme,
+                            clip="fixed", clip_value=scale.w_max[cb],
+                            dac=copy.deepcopy(DAC() if dac is None else dac),
+                            adc=copy.deepcopy(ADC(bits=0) if adc is None else adc),
+                            **tile_options)
+                       for cb in self.col_blocks] for rb in self.row_blocks]
+        for tile in self._all():
+            tile.dac.reset_counts()
+            tile.adc.reset_counts()
+        self.shape = w.shape
+
+    def _all(self):
+        return [tile for row in self.tiles for tile in row]
+
+    @property
+    def n_tiles(self):
+        """Number of tiles."""
+        return len(self.row_blocks) * len(self.col_blocks)
+
+    @property
+    def counts(self):
+        """Events summed over tiles: array reads, DAC and ADC events."""
+        total = {"reads": 0, "dac_conversions": 0, "dac_activations": 0, "dac_pulses": 0,
+                 "adc_conversions": 0, "adc_clipped": 0}
+        for tile in self._all():
+            total["reads"] += tile.counts["reads"]
+            for key, value in tile.dac.counts.items():
+                total["dac_" + key] += value
+            for key, value in tile.adc.counts.items():
+                total["adc_" + key] += value
+        return total
+
+    def matmul(self, x, t=0.0, seed=None, *, compensate=False, read_noise=True):
+        """``y = x @ W`` over all tiles; arguments as :meth:`Tile.matmul`."""
+        x = check_array("x", x, ndim=2)
+        if x.shape[1] != self.shape[0]:
+            raise ValueError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
+        streams = [None] * self.n_tiles if seed is None else as_generator(seed).spawn(self.n_tiles)
+        y = np.zeros((len(x), self.shape[1]))
+        for k, tile in enumerate(self._all()):
+            rb = self.row_blocks[k // len(self.col_blocks)]
+            cb = self.col_blocks[k % len(self.col_blocks)]
+            y[:, cb] += tile.matmul(x[:, rb], t, streams[k], compensate=compensate,
+                                    read_noise=read_noise)
+        return y
+
+    def calibrate_adc(self, x, t=0.0, percentile=100.0):
+        """Calibrate every tile's ADC on inputs ``x`` (see :meth:`Tile.calibrate_adc`)."""
+        x = check_array("x", x, ndim=2)
+        for k, tile in enumerate(self._all()):
+            tile.calibrate_adc(x[:, self.row_blocks[k // len(self.col_blocks)]], t, percentile)
