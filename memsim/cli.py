@@ -16,7 +16,8 @@ import numpy as np
 
 from . import __version__
 
-EXIT_USAGE = 2
+EXIT_USAGE = 2        # bad input
+EXIT_FAILURE = 1      # a computation that did not succeed (e.g. did not converge)
 
 
 class CLIError(Exception):
@@ -112,6 +113,92 @@ def cmd_device_fit_drift(args):
                      f"± {s['nu_mean_err']:.4f}  spread {s['nu_std']:.4f}  "
                      f"({s['n_devices']} devices)" for s in d["states"])
     _emit(args, d, text)
+
+
+# ---------------------------------------------------------------------------- crossbar
+
+def _load_npy(path, name):
+    try:
+        return np.load(path, allow_pickle=False)
+    except (OSError, ValueError) as exc:
+        raise CLIError(f"{name}: cannot read {path!r} as a .npy array ({exc})")
+
+
+def _crossbar(args):
+    """The Crossbar and voltages (batch, M) described by the common options."""
+    from .crossbar import Crossbar, Wires
+    from .devices.iv import iv_law
+    g = _load_npy(args.conductances, "--conductances")
+    v = _load_npy(args.voltages, "--voltages")
+    if (args.r_row is None) != (args.r_col is None):
+        raise CLIError("--r-row and --r-col go together: give both (ohms per segment) "
+                       "or neither (ideal wiring)")
+    wires = None if args.r_row is None else Wires(args.r_row, args.r_col, args.r_driver,
+                                                 args.r_sense)
+    iv = iv_law(args.iv, args.v0)
+    xb = Crossbar(g, wires, iv, args.solver)
+    if np.ndim(v) == 1:
+        v = np.asarray(v)[None, :]
+    return xb, v
+
+
+def cmd_crossbar_solve(args):
+    import time
+
+    from ._io import atomic_path
+    xb, v = _crossbar(args)
+    start = time.perf_counter()
+    sol = xb.solve(v, rtol=args.rtol)
+    elapsed = time.perf_counter() - start
+    with atomic_path(args.out) as tmp, open(tmp, "wb") as fh:
+        np.save(fh, sol.currents)
+    m, n = xb.shape
+    ideal = v @ xb.g
+    scale = np.linalg.norm(ideal)
+    summary = {"out": str(args.out), "shape": [m, n], "batch": len(v),
+               "solver": xb.solver.value, "seconds": elapsed,
+               "max_newton_or_cg_iterations": int(sol.n_iter.max()),
+               "relative_residual": None if np.isnan(sol.residual) else sol.residual,
+               "relative_deviation_from_ideal": (float(np.linalg.norm(sol.currents - ideal)
+                                                       / scale) if scale > 0 else 0.0)}
+    text = (f"{len(v)} input(s) on a {m} x {n} array, solver {xb.solver.value}, "
+            f"{elapsed:.3g} s; currents (A) written to {args.out}, shape {sol.currents.shape}\n"
+            f"deviation from the ideal product G^T V: "
+            f"{summary['relative_deviation_from_ideal']:.3%}")
+    _emit(args, summary, text)
+
+
+def cmd_crossbar_map(args):
+    from .plots import plot_crossbar_maps
+    xb, v = _crossbar(args)
+    if not 0 <= args.index < len(v):
+        raise CLIError(f"--index must be in [0, {len(v) - 1}] for {len(v)} input(s), "
+                       f"got {args.index}")
+    sol = xb.solve(v[args.index], return_voltages=True, rtol=args.rtol)
+    info = plot_crossbar_maps(xb.g, v[args.index], sol, args.out, iv=xb.iv)
+    text = (f"maps of input {args.index} written to {args.out} (data: "
+            f"{info['data']}); smallest device voltage {info['min_device_voltage']:.4g} V "
+            f"of {info['max_source_voltage']:.4g} V driven")
+    _emit(args, info, text)
+
+
+def _circuit_options(p):
+    p.add_argument("--conductances", required=True, metavar="G.npy",
+                   help="device conductances, S, shape (M rows, N columns)")
+    p.add_argument("--voltages", required=True, metavar="V.npy",
+                   help="row source voltages, V, shape (batch, M): one input per row")
+    p.add_argument("--r-row", type=float, metavar="OHMS", help="row-wire segment resistance")
+    p.add_argument("--r-col", type=float, metavar="OHMS", help="column-wire segment resistance")
+    p.add_argument("--r-driver", type=float, default=0.0, metavar="OHMS",
+                   help="driver output resistance (default: %(default)s)")
+    p.add_argument("--r-sense", type=float, default=0.0, metavar="OHMS",
+                   help="sense-amplifier input resistance (default: %(default)s)")
+    p.add_argument("--iv", choices=["ohmic", "sinh"], default="ohmic", help="device I-V law")
+    p.add_argument("--v0", type=float, help="sinh characteristic voltage, V")
+    p.add_argument("--solver", choices=["auto", "ideal", "linear", "nonlinear"],
+                   default="auto", help="circuit solver (default: %(default)s)")
+    p.add_argument("--rtol", type=float, default=1e-12,
+                   help="relative KCL residual of iterative solves (default: %(default)s)")
 
 
 # ------------------------------------------------------------------------------- run
@@ -210,6 +297,28 @@ def build_parser():
     p.add_argument("--t0", type=float, default=20.0, help="reference time, s")
     p.add_argument("--states", type=int, default=5, help="G0 bins when no state column")
     p.set_defaults(func=cmd_device_fit_drift)
+
+    crossbar = sub.add_parser("crossbar", help="solve crossbar circuits, draw their maps",
+                              description="Column currents of a crossbar array with wire "
+                              "resistance and nonlinear devices.")
+    csub = crossbar.add_subparsers(dest="crossbar_command", required=True, metavar="SUBCOMMAND")
+    p = csub.add_parser("solve", parents=[common], help="column currents of a batch of inputs",
+                        description="Current (A) into each column's sense amplifier for each "
+                        "input. Row i is driven at its left end through r_driver + one "
+                        "segment; column j is sensed at its bottom end through one segment "
+                        "+ r_sense at virtual ground. Without --r-row/--r-col the wiring is "
+                        "ideal.")
+    _circuit_options(p)
+    p.add_argument("--out", required=True, metavar="I.npy",
+                   help="currents, A, shape (batch, N) (written only on success)")
+    p.set_defaults(func=cmd_crossbar_solve)
+    p = csub.add_parser("map", parents=[common], help="voltage and current maps of an array",
+                        description="Row-wire, column-wire and device voltages and device "
+                        "currents of one input, as images (data beside the figure as CSV).")
+    _circuit_options(p)
+    p.add_argument("--index", type=int, default=0, help="which input (row of V.npy) to draw")
+    p.add_argument("--out", required=True, metavar="MAP.png", help="figure file")
+    p.set_defaults(func=cmd_crossbar_map)
     return parser
 
 
@@ -217,11 +326,15 @@ def main(argv=None):
     """Entry point of the ``memsim`` console command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    from .crossbar import ConvergenceError
     try:
         args.func(args)
     except (CLIError, ValueError, TypeError, OSError) as exc:
         print(f"memsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except ConvergenceError as exc:
+        print(f"memsim: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
     return 0
 
 

@@ -126,3 +126,62 @@ def _ragged_mean(runs):
         total[:r.size] += r
         count[:r.size] += 1
     return total / count
+
+
+def plot_crossbar_maps(g, v, solution, path, *, iv=None):
+    """Voltage and current maps of one input on a crossbar array.
+
+    Parameters
+    ----------
+    g : ndarray, shape (M, N)
+        Device conductances (S).
+    v : ndarray, shape (M,)
+        Row source voltages (V).
+    solution : CircuitSolution
+        Of that single input, solved with ``return_voltages=True``.
+    path : str or Path
+        Figure file; the data go beside it as CSV (one row per cell, then the
+        column currents).
+    iv : I-V law, optional
+        Device law used to compute device currents (default ohmic).
+
+    Returns
+    -------
+    dict
+        Paths written and the extremes shown: ``min_device_voltage`` (V),
+        ``max_source_voltage`` (V), ``worst_column_error`` (relative to the
+        ideal product).
+    """
+    from .devices.iv import Ohmic
+    iv = Ohmic() if iv is None else iv
+    v_row, v_col = solution.v_row[0], solution.v_col[0]
+    v_dev = v_row - v_col
+    i_dev = iv.current(g, v_dev)
+    ideal = iv.current(g, v[:, None]).sum(axis=0)
+    fig, axes = plt.subplots(2, 3, figsize=(14, 8), constrained_layout=True)
+    panels = [(v_row, "row-wire node voltage (V)"), (v_col, "column-wire node voltage (V)"),
+              (v_dev, "voltage across device (V)"), (i_dev * 1e6, "device current (µA)")]
+    for ax, (data, title) in zip(axes.flat, panels):
+        im = ax.imshow(data, aspect="auto", interpolation="nearest", cmap="viridis")
+        ax.set(title=title, xlabel="column j", ylabel="row i")
+        fig.colorbar(im, ax=ax)
+    ax = axes.flat[4]
+    cols = np.arange(g.shape[1])
+    ax.plot(cols, ideal * 1e6, label="ideal (no wires)")
+    ax.plot(cols, solution.currents[0] * 1e6, label="with wires")
+    ax.set(xlabel="column j", ylabel="sense current (µA)", title="column currents")
+    ax.legend()
+    ax = axes.flat[5]
+    ax.hist(v_dev.ravel(), bins=50)
+    ax.set(xlabel="voltage across device (V)", ylabel="devices", title="device voltages")
+    rows, colidx = np.indices(g.shape)
+    fig_path, data_path = save_figure(fig, path, {
+        "row": rows, "column": colidx, "v_row_V": v_row, "v_col_V": v_col,
+        "v_device_V": v_dev, "i_device_A": i_dev, "sense_column": cols,
+        "i_sense_A": solution.currents[0], "i_ideal_A": ideal})
+    nonzero = np.abs(ideal) > 0
+    worst = float(np.max(np.abs(solution.currents[0] - ideal)[nonzero] / np.abs(ideal[nonzero]))
+                  ) if nonzero.any() else 0.0
+    return {"figure": str(fig_path), "data": str(data_path),
+            "min_device_voltage": float(v_dev.min()), "max_source_voltage": float(np.max(v)),
+            "worst_column_error": worst}

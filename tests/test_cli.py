@@ -1,6 +1,7 @@
 """Every CLI command run as a user would: a subprocess of the installed `memsim`."""
 
 import json
+import re
 import subprocess
 import sys
 
@@ -26,7 +27,8 @@ def ok(*args, **kw):
 
 @pytest.mark.parametrize("args", [[], ["run"], ["device"], ["device", "list"],
                                   ["device", "show"], ["device", "simulate"],
-                                  ["device", "fit"], ["device", "fit-drift"]])
+                                  ["device", "fit"], ["device", "fit-drift"],
+                                  ["crossbar"], ["crossbar", "solve"], ["crossbar", "map"]])
 def test_help_on_every_command(args):
     res = ok(*args, "--help")
     assert "usage: memsim" in res.stdout
@@ -147,3 +149,86 @@ def test_main_job_writes_report(tmp_path):
                  "fitted-rram.toml"):
         assert (tmp_path / "report" / name).is_file()
     ok("device", "show", str(tmp_path / "report" / "fitted-rram.toml"))
+
+
+@pytest.fixture()
+def circuit_files(tmp_path):
+    rng = np.random.default_rng(0)
+    g = rng.uniform(1e-6, 1e-4, (24, 16))
+    v = rng.uniform(0.0, 0.2, (20, 24))
+    np.save(tmp_path / "G.npy", g)
+    np.save(tmp_path / "V.npy", v)
+    return tmp_path, g, v
+
+
+@pytest.mark.parametrize("extra", [[], ["--iv", "sinh", "--v0", "0.1"]], ids=["ohmic", "sinh"])
+def test_crossbar_solve_matches_the_library(circuit_files, extra):
+    from memsim.crossbar import Crossbar, Wires
+    from memsim.devices.iv import iv_law
+    d, g, v = circuit_files
+    res = ok("crossbar", "solve", "--conductances", "G.npy", "--voltages", "V.npy",
+             "--r-row", "2.5", "--r-col", "5", "--r-driver", "10", "--out", "I.npy", "--json",
+             *extra, cwd=d)
+    summary = json.loads(res.stdout)
+    law = iv_law(*(["sinh", 0.1] if extra else ["ohmic"]))
+    expected = Crossbar(g, Wires(2.5, 5.0, 10.0), law).solve(v).currents
+    got = np.load(d / "I.npy")
+    assert got.shape == (20, 16)
+    assert np.allclose(got, expected, rtol=1e-10, atol=0)
+    assert summary["solver"] == ("nonlinear" if extra else "linear")
+    assert summary["relative_deviation_from_ideal"] > 0.01
+
+
+def test_crossbar_solve_ideal_without_wires(circuit_files):
+    d, g, v = circuit_files
+    ok("crossbar", "solve", "--conductances", "G.npy", "--voltages", "V.npy", "--out", "I.npy",
+       "--quiet", cwd=d)
+    assert np.array_equal(np.load(d / "I.npy"), v @ g)
+
+
+def test_crossbar_map_writes_figure_and_data(circuit_files):
+    d, g, v = circuit_files
+    res = ok("crossbar", "map", "--conductances", "G.npy", "--voltages", "V.npy", "--r-row",
+             "10", "--r-col", "10", "--index", "3", "--out", "maps/map.png", "--json", cwd=d)
+    info = json.loads(res.stdout)
+    assert (d / "maps" / "map.png").stat().st_size > 10_000
+    data = np.genfromtxt(d / "maps" / "map.csv", delimiter=",", names=True)
+    assert len(data) == 24 * 16
+    assert info["min_device_voltage"] < v[3].max()
+    assert np.nanmin(data["v_device_V"]) == pytest.approx(info["min_device_voltage"])
+
+
+@pytest.mark.parametrize("setup, args, match", [
+    (lambda d: np.save(d / "B.npy", -np.ones((24, 16))), ["--conductances", "B.npy"],
+     "conductances must be >= 0"),
+    (lambda d: np.save(d / "B.npy", np.full((24, 16), np.nan)), ["--conductances", "B.npy"],
+     "conductances must be finite"),
+    (lambda d: np.save(d / "B.npy", np.ones((3, 25))), ["--voltages", "B.npy"],
+     r"voltages must have shape \(batch, 24\)"),
+    (lambda d: None, ["--r-row", "1"], "--r-row and --r-col go together"),
+    (lambda d: None, ["--r-row", "1", "--r-col", "-1"], "r_col must be > 0"),
+    (lambda d: None, ["--r-row", "1", "--r-col", "1", "--iv", "sinh"], "needs v0"),
+    (lambda d: None, ["--solver", "linear"], "needs wires"),
+    (lambda d: None, ["--conductances", "missing.npy"], "cannot read 'missing.npy'"),
+])
+def test_crossbar_bad_input_writes_nothing(circuit_files, setup, args, match):
+    d, _, _ = circuit_files
+    setup(d)
+    base = {"--conductances": "G.npy", "--voltages": "V.npy"}
+    for flag, value in zip(args[::2], args[1::2]):
+        base[flag] = value
+    res = memsim("crossbar", "solve", *[x for kv in base.items() for x in kv], "--out", "I.npy",
+                 cwd=d)
+    assert res.returncode == 2
+    assert re.search(match, res.stderr), res.stderr
+    assert not (d / "I.npy").exists()
+
+
+def test_crossbar_nonconvergence_fails_with_the_residual(circuit_files):
+    d, _, _ = circuit_files
+    res = memsim("crossbar", "solve", "--conductances", "G.npy", "--voltages", "V.npy",
+                 "--r-row", "10", "--r-col", "10", "--iv", "sinh", "--v0", "0.01",
+                 "--rtol", "1e-300", "--out", "I.npy", cwd=d)
+    assert res.returncode == 1
+    assert "relative residual" in res.stderr
+    assert not (d / "I.npy").exists()

@@ -46,6 +46,7 @@ does not reach it raises :class:`ConvergenceError` with the residual reached.
 
 from __future__ import annotations
 
+import contextlib
 import enum
 from dataclasses import dataclass
 
@@ -55,10 +56,30 @@ from .._kernels import _circuit
 from .._validation import check_array, check_choice, check_scalar
 from ..devices.iv import Ohmic, Sinh
 
+#: Arrays with fewer columns than this build K with single-threaded BLAS: the
+#: LAPACK calls on N x N blocks are too small to share, and a multi-threaded
+#: OpenBLAS that competes with other busy processes loses 5-15x on them
+#: (measured at N = 512 on 2 cores under load). Larger arrays use the BLAS
+#: default (set it with OPENBLAS_NUM_THREADS or threadpoolctl).
+SINGLE_THREAD_BELOW = 512
+
 #: Batches at least this large build the effective matrix; smaller ones
 #: solve input by input. Measured break-even on a 2-core machine: ~5 inputs
 #: at 128 x 128, ~20 at 256 x 256, ~35 at 1024 x 1024.
 MATRIX_BATCH = 16
+
+
+_CONTROLLER = []
+
+
+def _blas_threads(limit):
+    """Context limiting BLAS threads to ``limit`` (None: unchanged)."""
+    if limit is None:
+        return contextlib.nullcontext()
+    if not _CONTROLLER:  # inspecting the loaded libraries costs ~ms: do it once
+        from threadpoolctl import ThreadpoolController
+        _CONTROLLER.append(ThreadpoolController())
+    return _CONTROLLER[0].limit(limits=limit, user_api="blas")
 
 
 class Solver(str, enum.Enum):
@@ -229,7 +250,8 @@ class Crossbar:
             if self.wires is None or self.solver is Solver.IDEAL:
                 kt = self.g
             else:
-                kt, info = _circuit.effective_matrix(self.g, *self.wires.conductances)
+                with _blas_threads(1 if self.shape[1] < SINGLE_THREAD_BELOW else None):
+                    kt, info = _circuit.effective_matrix(self.g, *self.wires.conductances)
                 if info:
                     raise ConvergenceError(
                         f"block {info - 1} of the nodal system is not positive definite",
