@@ -77,9 +77,10 @@ def nonlinear_solve(g, voltages, wires, iv, *, rtol=1e-11, maxiter=100):
     each node; v_0: rows at their source voltage, columns at ground, so that
     F(v_0) holds the ideal device currents), the convergence test of
     :class:`memsim.crossbar.Crossbar`; raises RuntimeError otherwise. Each
-    input starts from zero. Returns ``(currents, nodes, newton_steps)``.
+    input starts from ``v_0``. Returns ``(currents, nodes, newton_steps)``.
     Node voltages are absolute here, so with wires far more conductive than
-    devices the residual cannot go much below ~1e-12 of the device currents.
+    devices the residual cannot go much below ``eps g_wire / g_device`` of the
+    device currents; Newton also stops when its step falls to rounding level.
     """
     g = np.asarray(g, float)
     a_wire, b_dev, drive, sense = assemble(g.shape, wires)
@@ -95,6 +96,7 @@ def nonlinear_solve(g, voltages, wires, iv, *, rtol=1e-11, maxiter=100):
         v0 = np.zeros_like(x)
         v0[:g.size] = np.repeat(v, len(g) // len(v))
         scale = np.linalg.norm(a_wire @ v0 + b_dev.T @ iv.current(g, b_dev @ v0) - s)
+        x[:] = v0
         for it in range(maxiter + 1):
             dv = b_dev @ x
             f = a_wire @ x + b_dev.T @ iv.current(g, dv) - s
@@ -104,6 +106,9 @@ def nonlinear_solve(g, voltages, wires, iv, *, rtol=1e-11, maxiter=100):
                 raise RuntimeError(f"reference Newton did not converge for input {k}: "
                                    f"relative residual {np.linalg.norm(f) / scale:.3e}")
             jac = a_wire + b_dev.T @ sp.diags(iv.conductance(g, dv)) @ b_dev
-            x -= spla.spsolve(jac.tocsc(), f)
+            step = spla.spsolve(jac.tocsc(), f)
+            x -= step
+            if np.linalg.norm(step) <= 4 * np.finfo(float).eps * np.linalg.norm(x):
+                break  # at rounding level: the absolute voltages cannot improve
         steps[k] = it
     return gend * nodes[:, sense], nodes, steps

@@ -154,6 +154,19 @@ def test_random_arrays_match_direct_solve(m, n, batch, log_r, log_g, seed):
     assert got.shape == (batch, n)
 
 
+@settings(max_examples=25, deadline=None)
+@given(m=st.integers(1, 7), n=st.integers(1, 7), log_r=st.floats(-2, 2),
+       v0=st.floats(0.05, 1.0), seed=st.integers(0, 2**31))
+def test_random_nonlinear_arrays_match_direct_newton(m, n, log_r, v0, seed):
+    rng = np.random.default_rng(seed)
+    g = 10.0 ** rng.uniform(-6, -3, (m, n))
+    wires = Wires(*(10.0 ** (log_r + rng.uniform(-1, 1, 4))))
+    v = rng.uniform(-0.5, 0.5, (2, m))
+    i_ref, _, _ = ref.nonlinear_solve(g, v, wires, Sinh(v0))
+    got = Crossbar(g, wires, Sinh(v0)).solve(v).currents
+    assert rel(got, i_ref) <= 1e-9
+
+
 def test_nonlinear_reduces_to_linear_for_small_voltages():
     rng = np.random.default_rng(5)
     g = rng.uniform(1e-6, 1e-4, (32, 32))
