@@ -295,27 +295,23 @@ class Crossbar:
                             high_inclusive=False)
         if maxiter is not None:
             maxiter = check_scalar("maxiter", maxiter, low=1, integer=True)
-        zeros = np.zeros(len(v), dtype=np.int64)
-        if self.solver is Solver.IDEAL or (self.solver is Solver.LINEAR and not return_voltages
-                                           and (self._k is not None or len(v) >= MATRIX_BATCH)):
-            k = self.effective_matrix()
-            sol = CircuitSolution(v @ k.T, True, zeros,
-                                  0.0 if self.solver is Solver.IDEAL else float("nan"))
-            if return_voltages:  # ideal wiring: rows at the source, columns at ground
-                sol = CircuitSolution(sol.currents, True, zeros, 0.0,
-                                      np.repeat(v[:, :, None], n, axis=2),
-                                      np.zeros((len(v), m, n)))
-            return sol
-        if self.wires is None:
-            return self._solve_no_wires(v, return_voltages)
+        if self.wires is None or self.solver is Solver.IDEAL:
+            return self._solve_ideal_wiring(v, return_voltages)
+        if (self.solver is Solver.LINEAR and not return_voltages
+                and (self._k is not None or len(v) >= MATRIX_BATCH)):
+            return CircuitSolution(v @ self.effective_matrix().T, True,
+                                   np.zeros(len(v), dtype=np.int64), float("nan"))
         return self._solve_nodal(v, return_voltages, rtol, maxiter)
 
-    def _solve_no_wires(self, v, return_voltages):
-        """Nonlinear devices with ideal wiring: each device sees its row voltage."""
+    def _solve_ideal_wiring(self, v, return_voltages):
+        """No wire resistance: every device sees its row's source voltage."""
         m, n = self.shape
-        currents = np.empty((len(v), n))
-        for k, vk in enumerate(v):
-            currents[k] = self.iv.current(self.g, vk[:, None]).sum(axis=0)
+        if isinstance(self.iv, Ohmic):
+            currents = v @ self.g
+        else:
+            currents = np.empty((len(v), n))
+            for k, vk in enumerate(v):
+                currents[k] = self.iv.current(self.g, vk[:, None]).sum(axis=0)
         zeros = np.zeros(len(v), dtype=np.int64)
         if not return_voltages:
             return CircuitSolution(currents, True, zeros, 0.0)
