@@ -191,8 +191,8 @@ class Crossbar:
     iv : Ohmic or Sinh or None, default=None
         I-V law of the devices; None means ohmic.
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
-        "auto" picks ideal without wires, linear for ohmic devices, and
-        nonlinear otherwise.
+        "auto" picks nonlinear for non-ohmic devices, and for ohmic ones
+        ideal without wires, linear with them.
 
     Examples
     --------
@@ -218,8 +218,8 @@ class Crossbar:
         self.iv = iv
         solver = check_choice("solver", solver, ("auto",) + tuple(s.value for s in Solver))
         if solver == "auto":
-            solver = ("ideal" if wires is None else
-                      "linear" if isinstance(iv, Ohmic) else "nonlinear")
+            solver = ("nonlinear" if not isinstance(iv, Ohmic) else
+                      "ideal" if wires is None else "linear")
         self.solver = Solver(solver)
         if self.solver is Solver.LINEAR and not isinstance(iv, Ohmic):
             raise ValueError(f"solver 'linear' needs ohmic devices, got iv={iv!r}; "

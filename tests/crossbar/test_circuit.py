@@ -185,7 +185,7 @@ def test_nonlinear_without_wires_sums_device_currents():
     g = rng.uniform(1e-6, 1e-4, (5, 4))
     v = rng.uniform(-0.5, 0.5, (3, 5))
     law = Sinh(v0=0.2)
-    got = Crossbar(g, iv=law, solver="nonlinear").solve(v).currents
+    got = Crossbar(g, iv=law).solve(v).currents
     expected = np.array([[sum(g[i, j] * 0.2 * np.sinh(vk[i] / 0.2) for i in range(5))
                           for j in range(4)] for vk in v])
     assert np.allclose(got, expected, rtol=1e-13)
