@@ -66,7 +66,7 @@ def effective_matrix(const double[:, ::1] g, double g0, double gr, double gc,
     ``T_0 = D_0``, ``T_i = D_i - gc^2 T_{i-1}^-1``, with the sources carried
     along, ``R_i = [gc T_{i-1}^-1 R_{i-1}, r_i]``; finally
     ``K = gend T_{M-1}^-1 R_{M-1}``. Cost ~ M N^3 + M^2 N^2 flops (LAPACK
-    dpotrf/dpotri, BLAS dsymm); memory 5 N^2 + 2 M N doubles.
+    dpotrf/dpotri, BLAS dsymm); memory 2 N^2 + 2 M N doubles, K included.
 
     Returns ``(KT, info)``; ``info`` > 0 is the row at which a block was not
     positive definite (cannot happen for positive conductances).
@@ -238,9 +238,10 @@ def pcg(const double[:, ::1] g, double g0, double gr, double gc, double gend,
 
     A is symmetric positive definite (a grounded resistor network). The
     preconditioner is one symmetric block Gauss-Seidel sweep over the row
-    chains and the column chains, each solved exactly. Stops when
-    ``||b - A x||_2 <= tol``. Returns ``(n_iter, residual)`` where the
-    residual is recomputed from the final ``x``, not the recursion.
+    chains and the column chains, each solved exactly. Stops when the true
+    residual ``||b - A x||_2 <= tol`` (recomputed from ``x``, not taken from
+    the recursion) or after ``maxiter`` iterations. Returns
+    ``(n_iter, residual)``.
     """
     cdef Py_ssize_t m = g.shape[0], n = g.shape[1], nn = 2 * g.shape[0] * g.shape[1], k
     work_arr = np.empty(5 * nn)
@@ -258,7 +259,10 @@ def pcg(const double[:, ::1] g, double g0, double gr, double gc, double gend,
         for k in range(nn):
             r[k] = b[k] - q[k]
         res = sqrt(_dot(r, r, nn))
-        if res > tol:
+        # The recursive residual drifts from the true one in floating point:
+        # when it meets tol, check the true residual and restart from it if
+        # it has not.
+        while res > tol and it < maxiter:
             _precondition(g, gr, gc, inv, inv + nn // 2, r, z)
             for k in range(nn):
                 p[k] = z[k]
