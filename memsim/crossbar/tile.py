@@ -97,7 +97,7 @@ class Tile:
         self.wires, self.iv, self.solver = wires, iv, solver
         self.state = self.device.program(self.mapping.g_target.ravel(), as_generator(seed))
         self.counts = {"reads": 0}
-        self._circuits = {}
+        self._reads = {}
         self.circuit(0.0)  # validates wires, iv and solver now rather than at first read
 
     @property
@@ -125,20 +125,27 @@ class Tile:
         s[self.state.stuck != 0] = 0.0
         return s.reshape(self.shape)
 
+    def _at(self, t):
+        """What a read at ``t`` needs, computed once per time (the last 4 kept):
+        the circuit, the read-noise variances (S^2) and the compensation factor."""
+        t = check_scalar("t", t, low=0.0)
+        if t not in self._reads:
+            if len(self._reads) >= 4:
+                self._reads.pop(next(iter(self._reads)))
+            g = self.conductances(t)
+            comp = (self.device.compensation_factor(self.state, g.ravel())
+                    if isinstance(self.device, PCM) else 1.0)
+            self._reads[t] = (Crossbar(g, self.wires, self.iv, self.solver),
+                              self.read_noise_std(t) ** 2, comp)
+        return self._reads[t]
+
     def circuit(self, t=0.0):
         """The :class:`Crossbar` at time ``t`` (cached; its effective matrix too)."""
-        t = check_scalar("t", t, low=0.0)
-        if t not in self._circuits:
-            if len(self._circuits) >= 4:
-                self._circuits.pop(next(iter(self._circuits)))
-            self._circuits[t] = Crossbar(self.conductances(t), self.wires, self.iv, self.solver)
-        return self._circuits[t]
+        return self._at(t)[0]
 
     def compensation(self, t):
         """Global drift-compensation factor at ``t`` (1.0 for devices without drift)."""
-        if not isinstance(self.device, PCM):
-            return 1.0
-        return self.device.compensation_factor(self.state, self.conductances(t).ravel())
+        return self._at(t)[2]
 
     def column_currents(self, x, t=0.0, seed=None, *, read_noise=True):
         """Currents (A) into every physical column, shape (batch, n_phys).
@@ -157,14 +164,15 @@ class Tile:
         x = check_array("x", x, ndim=2)
         if x.shape[1] != self.shape[0]:
             raise ValueError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
+        circuit, noise_var, _ = self._at(t)
         v = self.dac.convert(x)
-        currents = self.circuit(t).solve(v).currents
+        currents = circuit.solve(v).currents
         self.counts["reads"] += len(x)
         if read_noise and isinstance(self.device, PCM):
             if seed is None:
                 raise ValueError("seed is required for the read noise of PCM devices; pass "
                                  "an int or a numpy Generator, or read_noise=False")
-            std = np.sqrt((v * v) @ self.read_noise_std(t) ** 2)
+            std = np.sqrt((v * v) @ noise_var)
             currents = currents + std * as_generator(seed).standard_normal(currents.shape)
         return currents
 
