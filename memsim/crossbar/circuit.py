@@ -48,7 +48,7 @@ from __future__ import annotations
 
 import contextlib
 import enum
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -168,6 +168,9 @@ class CircuitSolution:
         direct solve (about 1e-12 relative, see the tests).
     v_row, v_col : ndarray, shape (batch, M, N), or None
         Row-wire and column-wire node voltages (V), when asked for.
+    driver_currents : ndarray, shape (batch, M), or None
+        Current each row driver delivers (A), when asked for; the power
+        drawn from the drivers is ``sum_i V_i * driver_currents_i`` (W).
     """
 
     currents: np.ndarray
@@ -176,6 +179,7 @@ class CircuitSolution:
     residual: float
     v_row: np.ndarray | None = None
     v_col: np.ndarray | None = None
+    driver_currents: np.ndarray | None = None
 
 
 class Crossbar:
@@ -230,6 +234,7 @@ class Crossbar:
         if self.solver is Solver.IDEAL and not isinstance(iv, Ohmic):
             raise ValueError(f"solver 'ideal' needs ohmic devices, got iv={iv!r}")
         self._k = None
+        self._y = None
 
     @property
     def shape(self):
@@ -260,7 +265,40 @@ class Crossbar:
             self._k = kt
         return self._k.T
 
-    def solve(self, voltages, *, return_voltages=False, rtol=1e-12, maxiter=None):
+    def driving_point_matrix(self):
+        """Driving-point admittance ``Y`` (M, M) in siemens: driver currents ``Y V``.
+
+        Exact for ohmic devices with the array's wires; ``diag(sum_j G_ij)``
+        without wires. ``V^T Y V`` is the power the drivers deliver (W), all of
+        it dissipated in the devices, wires, driver and sense resistances.
+        Built once and cached. The column-node elimination of
+        :meth:`effective_matrix` run on the array turned by a quarter (columns
+        as rows, the driver end last) reduces the network onto the first node
+        of every row, ``X`` (M, M); then ``Y = g0 (I - g0 X)`` with ``g0`` the
+        driver-path conductance. Cost about half that of ``K``.
+        """
+        if self.solver is Solver.NONLINEAR:
+            raise ValueError("the driving-point matrix exists only for ohmic devices "
+                             f"(solver 'ideal' or 'linear'), not solver {self.solver.value!r}")
+        if self._y is None:
+            if self.wires is None or self.solver is Solver.IDEAL:
+                y = np.diag(self.g.sum(axis=1))
+            else:
+                g0, gr, gc, gend = self.wires.conductances
+                turned = np.ascontiguousarray(self.g[::-1, ::-1].T)
+                with _blas_threads(1 if self.shape[0] < SINGLE_THREAD_BELOW else None):
+                    x, info = _circuit.effective_matrix(turned, gend, gc, gr, g0, sources=False)
+                if info:
+                    raise ConvergenceError(
+                        f"block {info - 1} of the nodal system is not positive definite",
+                        residual=np.nan, rtol=0.0, n_iter=0, index=-1)
+                y = g0 * (np.eye(self.shape[0]) - g0 * x[::-1, ::-1])
+            y.setflags(write=False)
+            self._y = y
+        return self._y
+
+    def solve(self, voltages, *, return_voltages=False, return_driver_currents=False,
+              rtol=1e-12, maxiter=None):
         """Column currents (A) for a batch of row voltages.
 
         Parameters
@@ -269,6 +307,9 @@ class Crossbar:
             Source voltage of every row driver (V), one input per row.
         return_voltages : bool, default=False
             Also return the row- and column-wire node voltages.
+        return_driver_currents : bool, default=False
+            Also return the current each row driver delivers (on the matrix
+            path this builds :meth:`driving_point_matrix`).
         rtol : float, default=1e-12
             Relative KCL residual to reach (iterative paths), in (0, 1).
         maxiter : int or None
@@ -296,27 +337,40 @@ class Crossbar:
         if maxiter is not None:
             maxiter = check_scalar("maxiter", maxiter, low=1, integer=True)
         if self.wires is None or self.solver is Solver.IDEAL:
-            return self._solve_ideal_wiring(v, return_voltages)
-        if (self.solver is Solver.LINEAR and not return_voltages
+            sol = self._solve_ideal_wiring(v, return_voltages, return_driver_currents)
+        elif (self.solver is Solver.LINEAR and not return_voltages
                 and (self._k is not None or len(v) >= MATRIX_BATCH)):
-            return CircuitSolution(v @ self.effective_matrix().T, True,
-                                   np.zeros(len(v), dtype=np.int64), float("nan"))
-        return self._solve_nodal(v, return_voltages, rtol, maxiter)
+            drive = v @ self.driving_point_matrix().T if return_driver_currents else None
+            sol = CircuitSolution(v @ self.effective_matrix().T, True,
+                                  np.zeros(len(v), dtype=np.int64), float("nan"),
+                                  driver_currents=drive)
+        else:
+            sol = self._solve_nodal(v, return_voltages, rtol, maxiter)
+            if not return_driver_currents:
+                sol = replace(sol, driver_currents=None)
+        return sol
 
-    def _solve_ideal_wiring(self, v, return_voltages):
+    def _solve_ideal_wiring(self, v, return_voltages, return_driver_currents):
         """No wire resistance: every device sees its row's source voltage."""
         m, n = self.shape
+        drive = None
         if isinstance(self.iv, Ohmic):
             currents = v @ self.g
+            if return_driver_currents:
+                drive = v * self.g.sum(axis=1)
         else:
             currents = np.empty((len(v), n))
+            drive = np.empty((len(v), m))
             for k, vk in enumerate(v):
-                currents[k] = self.iv.current(self.g, vk[:, None]).sum(axis=0)
+                i_dev = self.iv.current(self.g, vk[:, None])
+                currents[k] = i_dev.sum(axis=0)
+                drive[k] = i_dev.sum(axis=1)
+            drive = drive if return_driver_currents else None
         zeros = np.zeros(len(v), dtype=np.int64)
         if not return_voltages:
-            return CircuitSolution(currents, True, zeros, 0.0)
+            return CircuitSolution(currents, True, zeros, 0.0, driver_currents=drive)
         return CircuitSolution(currents, True, zeros, 0.0, np.repeat(v[:, :, None], n, axis=2),
-                               np.zeros((len(v), m, n)))
+                               np.zeros((len(v), m, n)), drive)
 
     def _solve_nodal(self, v, return_voltages, rtol, maxiter):
         m, n = self.shape
@@ -326,6 +380,7 @@ class Crossbar:
             maxiter = 10 * (m + n) + 100 if linear else 50
         u = np.zeros(2 * m * n)
         currents = np.empty((len(v), n))
+        drive = np.empty((len(v), m))
         n_iter = np.empty(len(v), dtype=np.int64)
         worst = 0.0
         nodes = np.empty((len(v), 2, m, n)) if return_voltages else None
@@ -335,14 +390,15 @@ class Crossbar:
             else:
                 it, res = self._newton(vk, u, rtol, maxiter, k)
             currents[k] = gend * u[m * n + (m - 1) * n:]
+            drive[k] = -self.wires.conductances[0] * u[:m * n:n]  # g0 (V - v_row[:, 0])
             n_iter[k] = it
             worst = max(worst, res)
             if nodes is not None:
                 nodes[k] = u.reshape(2, m, n)
                 nodes[k, 0] += vk[:, None]
         if nodes is None:
-            return CircuitSolution(currents, True, n_iter, worst)
-        return CircuitSolution(currents, True, n_iter, worst, nodes[:, 0], nodes[:, 1])
+            return CircuitSolution(currents, True, n_iter, worst, driver_currents=drive)
+        return CircuitSolution(currents, True, n_iter, worst, nodes[:, 0], nodes[:, 1], drive)
 
     # The nodal unknowns are deviations u from the ideal state (row nodes at
     # their source voltage, column nodes at ground). With wires much more

@@ -258,3 +258,45 @@ def test_bad_voltages():
         xb.solve(np.zeros(3), rtol=0.0)
     with pytest.raises(ValueError, match="effective matrix exists only"):
         Crossbar(np.full((3, 2), 1e-5), Wires(1.0, 1.0), Sinh(0.1)).effective_matrix()
+
+
+def dissipation(g, wires, v, v_row, v_col, law):
+    """Power dissipated in every resistor and device, from the node voltages (W)."""
+    g0, gr, gc, gend = wires.conductances
+    p = np.sum((v_row - v_col) * law.current(g, v_row - v_col))
+    p += g0 * np.sum((v - v_row[:, 0]) ** 2) + gr * np.sum(np.diff(v_row, axis=1) ** 2)
+    p += gc * np.sum(np.diff(v_col, axis=0) ** 2) + gend * np.sum(v_col[-1] ** 2)
+    return p
+
+
+@pytest.mark.parametrize("law", [Ohmic(), Sinh(v0=0.15)], ids=["ohmic", "sinh"])
+def test_driver_power_equals_dissipation(law):
+    """Energy conservation: sum_i V_i I_drive_i = power in devices and wires."""
+    rng = np.random.default_rng(10)
+    g = rng.uniform(1e-6, 1e-4, (30, 22))
+    wires = Wires(r_row=4.0, r_col=6.0, r_driver=25.0, r_sense=8.0)
+    v = rng.uniform(-0.3, 0.3, (20, 30))
+    xb = Crossbar(g, wires, law)
+    nodal = xb.solve(v[:3], return_voltages=True, return_driver_currents=True)
+    for k in range(3):
+        p = dissipation(g, wires, v[k], nodal.v_row[k], nodal.v_col[k], law)
+        assert v[k] @ nodal.driver_currents[k] == pytest.approx(p, rel=1e-10)
+    if isinstance(law, Ohmic):  # the matrix path: V^T Y V
+        y = xb.driving_point_matrix()
+        assert np.allclose(y, y.T, rtol=0, atol=1e-15 * np.abs(y).max())
+        assert np.all(np.linalg.eigvalsh(y) > 0)
+        batch = xb.solve(v, return_driver_currents=True)
+        assert rel(batch.driver_currents[:3], nodal.driver_currents) <= 1e-9
+        assert np.einsum("bi,ij,bj->b", v[:3], y, v[:3]) == pytest.approx(
+            np.einsum("bi,bi->b", v[:3], nodal.driver_currents), rel=1e-9)
+
+
+def test_driver_currents_match_direct_solve(strong_ir):
+    g, wires, v, _, nodes_ref = strong_ir
+    g0 = wires.conductances[0]
+    expected = g0 * (v - nodes_ref[:, np.arange(128) * 128])
+    got = Crossbar(g, wires).solve(v, return_driver_currents=True).driver_currents
+    assert rel(got, expected) <= 1e-9
+    ideal = Crossbar(g).solve(v, return_driver_currents=True).driver_currents
+    assert np.allclose(ideal, v * g.sum(axis=1))  # no wires: V_i sum_j G_ij
+    assert Crossbar(g, wires).solve(v).driver_currents is None
