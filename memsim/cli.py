@@ -201,6 +201,30 @@ def _circuit_options(p):
                    help="relative KCL residual of iterative solves (default: %(default)s)")
 
 
+# ------------------------------------------------------------------------------ energy
+
+def cmd_energy(args):
+    from .config import load_config
+    from .energy import ENERGY_DEFAULTS, run_energy
+    config = load_config(ENERGY_DEFAULTS, args.config, args.set or ())
+    report = run_energy(config)
+    if args.plot:
+        from .plots import plot_energy_breakdown
+        plot_energy_breakdown(report, args.plot)
+    e = report["energy_per_inference"]
+    total = e["total_joules"]
+    lines = [f"energy per inference on {report['technology']} tiles: {total * 1e12:.4g} pJ "
+             f"({report['ops_per_inference']} ops, {report['tops_per_watt']:.3g} TOPS/W)"]
+    lines += [f"  {c:<14} {v['joules'] * 1e12:>12.4g} pJ  {v['events']:>12.6g} events"
+              for c, v in e["components"].items()]
+    lines.append("baselines (same network, same activity):")
+    lines += [f"  {n:<10} {b['total_joules'] * 1e12:>12.4g} pJ  {b['ratio_to_analog']:>9.3g}x "
+              f"the analog energy" for n, b in report["baselines"].items()]
+    lines.append("output error (relative, per layer): "
+                 + ", ".join(f"{x:.3g}" for x in report["output_error"]))
+    _emit(args, report, "\n".join(lines))
+
+
 # ------------------------------------------------------------------------------- run
 
 def cmd_run(args):
@@ -297,6 +321,18 @@ def build_parser():
     p.add_argument("--t0", type=float, default=20.0, help="reference time, s")
     p.add_argument("--states", type=int, default=5, help="G0 bins when no state column")
     p.set_defaults(func=cmd_device_fit_drift)
+
+    p = sub.add_parser("energy", parents=[common], help="energy per inference against baselines",
+                       description="Simulate a layered network on analog tiles with random "
+                       "inputs of the configured activity, count every event, price it with a "
+                       "technology file and compare with an int8 accelerator, GPUs and a "
+                       "Loihi-like chip doing the same work. Keys and defaults: "
+                       "memsim.energy.ENERGY_DEFAULTS (README).")
+    p.add_argument("config", nargs="?", help="experiment config TOML (default: built-in)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a config key, e.g. --set tile.adc_bits=6 (repeatable)")
+    p.add_argument("--plot", help="write the stacked-bar figure here (its data as .csv)")
+    p.set_defaults(func=cmd_energy)
 
     crossbar = sub.add_parser("crossbar", help="solve crossbar circuits, draw their maps",
                               description="Column currents of a crossbar array with wire "

@@ -185,3 +185,43 @@ def plot_crossbar_maps(g, v, solution, path, *, iv=None):
     return {"figure": str(fig_path), "data": str(data_path),
             "min_device_voltage": float(v_dev.min()), "max_source_voltage": float(np.max(v)),
             "worst_column_error": worst}
+
+
+def plot_energy_breakdown(report, path):
+    """Stacked bars of energy per inference: analog tiles and every baseline.
+
+    Parameters
+    ----------
+    report : dict
+        From :func:`memsim.energy.run_energy`.
+    path : str or Path
+        Figure file; the numbers (J per inference, per component) go beside it
+        as CSV.
+
+    Returns
+    -------
+    (Path, Path)
+    """
+    from .energy.ledger import COMPONENTS
+    systems = {"analog tiles": report["energy_per_inference"]["components"]}
+    systems.update({name: b["components"] for name, b in report["baselines"].items()})
+    names = list(systems)
+    fig, ax = plt.subplots(figsize=(10, 5.5), constrained_layout=True)
+    bottom = np.zeros(len(names))
+    columns = {"system_index": np.arange(len(names))}
+    cmap = plt.get_cmap("tab20")
+    for k, comp in enumerate(COMPONENTS):
+        joules = np.array([systems[n].get(comp, {}).get("joules", 0.0) for n in names])
+        if not joules.any():
+            continue
+        ax.bar(names, joules, bottom=bottom, label=comp, color=cmap(k))
+        bottom += joules
+        columns[f"{comp}_J"] = joules
+    ax.set_yscale("log")
+    ax.set_ylim(max(bottom.min() / 20, 1e-18), bottom.max() * 3)
+    ax.set(ylabel="energy per inference (J)",
+           title=f"energy per inference, {report['technology']} tiles against digital baselines")
+    ax.tick_params(axis="x", rotation=30)
+    ax.legend(fontsize=8, ncol=2)
+    columns["total_J"] = bottom
+    return save_figure(fig, path, columns)

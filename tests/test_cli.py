@@ -28,7 +28,8 @@ def ok(*args, **kw):
 @pytest.mark.parametrize("args", [[], ["run"], ["device"], ["device", "list"],
                                   ["device", "show"], ["device", "simulate"],
                                   ["device", "fit"], ["device", "fit-drift"],
-                                  ["crossbar"], ["crossbar", "solve"], ["crossbar", "map"]])
+                                  ["crossbar"], ["crossbar", "solve"], ["crossbar", "map"],
+                                  ["energy"]])
 def test_help_on_every_command(args):
     res = ok(*args, "--help")
     assert "usage: memsim" in res.stdout
@@ -232,3 +233,34 @@ def test_crossbar_nonconvergence_fails_with_the_residual(circuit_files):
     assert res.returncode == 1
     assert "relative residual" in res.stderr
     assert not (d / "I.npy").exists()
+
+
+def test_energy_command_json_plot_and_overrides(tmp_path):
+    (tmp_path / "small.toml").write_text(
+        "[network]\nlayers = [64, 32]\ninferences = 8\n[tile]\nrows = 32\ncols = 32\n")
+    res = ok("energy", "small.toml", "--set", "tile.adc_bits=5", "--set",
+             "tile.adc_model=\"neurosim-sar\"", "--json", "--plot", "fig/energy.png",
+             cwd=tmp_path)
+    report = json.loads(res.stdout)
+    assert report["config"]["tile"]["adc_bits"] == 5
+    assert report["config"]["network"]["layers"] == [64, 32]
+    parts = report["energy_per_inference"]["components"]
+    assert report["energy_per_inference"]["total_joules"] == pytest.approx(
+        sum(p["joules"] for p in parts.values()))
+    assert set(report["baselines"]) == {"int8", "a100-fp32", "a100-fp16", "h100-fp32",
+                                        "h100-fp16", "loihi"}
+    assert (tmp_path / "fig" / "energy.png").stat().st_size > 10_000
+    data = np.genfromtxt(tmp_path / "fig" / "energy.csv", delimiter=",", names=True)
+    assert data["total_J"][0] == pytest.approx(report["energy_per_inference"]["total_joules"])
+
+
+@pytest.mark.parametrize("args, match", [
+    (["--set", "tile.colour=red"], "unknown key 'tile.colour'"),
+    (["--set", "network.activity=-1"], "network.activity must be > 0"),
+    (["--set", "technology=nowhere"], "unknown technology 'nowhere'"),
+    (["missing.toml"], "cannot read config"),
+])
+def test_energy_bad_input(tmp_path, args, match):
+    res = memsim("energy", *args, "--plot", "e.png", cwd=tmp_path)
+    assert res.returncode == 2 and match in res.stderr, res.stderr
+    assert not (tmp_path / "e.png").exists()

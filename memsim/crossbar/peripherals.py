@@ -128,21 +128,24 @@ class DAC:
         """Set every event count to zero."""
         self.counts = {"conversions": 0, "activations": 0, "pulses": 0}
 
+    def voltages(self, x):
+        """Row voltages (V) for inputs ``x``, without counting events."""
+        x = check_array("x", x)
+        if self._bits == 1:
+            return np.where(x > 0, self._v_max, 0.0)
+        if self._bits == 0:
+            return np.clip(x * self.volts_per_unit, -self._v_max if self._signed else 0.0,
+                           self._v_max)
+        return _quantize(x * self.volts_per_unit, self._k_min, self._k_max, self._v_max)
+
     def convert(self, x):
         """Convert inputs (typically shape (batch, rows)) to row voltages (V).
 
         Returns an array of the same shape as ``x``; updates :attr:`counts`.
         """
-        x = check_array("x", x)
-        if self._bits == 1:
-            v = np.where(x > 0, self._v_max, 0.0)
-        elif self._bits == 0:
-            v = np.clip(x * self.volts_per_unit, -self._v_max if self._signed else 0.0,
-                        self._v_max)
-        else:
-            v = _quantize(x * self.volts_per_unit, self._k_min, self._k_max, self._v_max)
+        v = self.voltages(x)
         n_active = int(np.count_nonzero(v))
-        self.counts["conversions"] += x.size
+        self.counts["conversions"] += v.size
         self.counts["activations"] += n_active
         self.counts["pulses"] += n_active
         return v

@@ -78,12 +78,24 @@ class Tile:
     state : PCMState or PulseState
         The programmed devices (flattened, row-major over the physical array).
     counts : dict
-        ``"reads"``: array reads (one per input vector).
+        Events and physical quantities for the energy ledger:
+        ``"reads"``: array reads (one per input vector);
+        ``"array_joules"``: energy the drivers deliver into the array during
+        the read pulses, ``t_read sum_k V_k^T I_drive,k`` (J), from the solved
+        circuit (devices, wires, driver and sense resistances);
+        ``"row_charge_v2"``: ``sum_k sum_i n_cols V_ki^2`` (V^2), so that the
+        energy of charging the row lines is ``c_per_cell * row_charge_v2``
+        (columns sit at virtual ground and do not swing);
+        ``"idle_reads"``: reads with no row driven, whose ADC conversions are
+        skipped when ``gate_idle`` is set.
+    gate_idle : bool
+        Whether the ADCs of a read with no active row are gated off (not
+        converted, not counted); their outputs are then exactly zero.
     """
 
     def __init__(self, weights, device, *, seed, scheme="differential", clip="max",
                  clip_value=None, per_column=False, dac=None, adc=None, wires=None, iv=None,
-                 solver="auto"):
+                 solver="auto", gate_idle=True):
         self.device = _device(device)
         self.mapping = map_weights(weights, self.device.g_min, self.device.g_max,
                                    scheme=scheme, clip=clip, clip_value=clip_value,
@@ -95,8 +107,11 @@ class Tile:
         if not isinstance(self.adc, ADC):
             raise TypeError(f"adc must be a memsim.crossbar.ADC, got {adc!r}")
         self.wires, self.iv, self.solver = wires, iv, solver
+        if not isinstance(gate_idle, (bool, np.bool_)):
+            raise TypeError(f"gate_idle must be True or False, got {gate_idle!r}")
+        self.gate_idle = bool(gate_idle)
         self.state = self.device.program(self.mapping.g_target.ravel(), as_generator(seed))
-        self.counts = {"reads": 0}
+        self.reset_counts()
         self._reads = {}
         self.circuit(0.0)  # validates wires, iv and solver now rather than at first read
 
@@ -104,6 +119,12 @@ class Tile:
     def shape(self):
         """Physical array shape ``(rows, columns)``."""
         return self.mapping.g_target.shape
+
+    def reset_counts(self):
+        """Zero the tile's counts and those of its DAC and ADC."""
+        self.counts = {"reads": 0, "idle_reads": 0, "array_joules": 0.0, "row_charge_v2": 0.0}
+        self.dac.reset_counts()
+        self.adc.reset_counts()
 
     def conductances(self, t=0.0):
         """Conductances (S) of the array ``t`` seconds after programming, without read noise."""
@@ -161,20 +182,27 @@ class Tile:
         read_noise : bool, default=True
             Add the output noise of the devices' read noise (module notes).
         """
+        return self._read(x, t, seed, read_noise)[1]
+
+    def _read(self, x, t, seed, read_noise):
+        """Row voltages (V) and column currents (A) of a read; counts its events."""
         x = check_array("x", x, ndim=2)
         if x.shape[1] != self.shape[0]:
             raise ValueError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
         circuit, noise_var, _ = self._at(t)
         v = self.dac.convert(x)
-        currents = circuit.solve(v).currents
+        sol = circuit.solve(v, return_driver_currents=True)
+        currents = sol.currents
         self.counts["reads"] += len(x)
-        if read_noise and isinstance(self.device, PCM):
+        self.counts["array_joules"] += self.dac.t_read * float(np.sum(v * sol.driver_currents))
+        self.counts["row_charge_v2"] += self.shape[1] * float(np.sum(v * v))
+        if read_noise and noise_var.any():
             if seed is None:
                 raise ValueError("seed is required for the read noise of PCM devices; pass "
                                  "an int or a numpy Generator, or read_noise=False")
             std = np.sqrt((v * v) @ noise_var)
             currents = currents + std * as_generator(seed).standard_normal(currents.shape)
-        return currents
+        return v, currents
 
     def matmul(self, x, t=0.0, seed=None, *, compensate=False, read_noise=True):
         """``y = x @ W`` computed by the tile, in weight-times-input units.
@@ -197,22 +225,29 @@ class Tile:
         ndarray, shape (batch, n_out)
         """
         rng = None if seed is None else as_generator(seed)
-        currents = self.column_currents(x, t, rng, read_noise=read_noise)
-        digital = self.adc.convert(self.mapping.differential_currents(currents), rng)
+        v, currents = self._read(x, t, rng, read_noise)
+        diff = self.mapping.differential_currents(currents)
+        if self.gate_idle:
+            active = np.any(v != 0.0, axis=1)
+            self.counts["idle_reads"] += int(np.count_nonzero(~active))
+            digital = np.zeros_like(diff)
+            digital[active] = self.adc.convert(diff[active], rng)
+        else:
+            digital = self.adc.convert(diff, rng)
         y = self.mapping.to_outputs(digital, self.dac.volts_per_unit)
         return y * self.compensation(t) if compensate else y
 
     def calibrate_adc(self, x, t=0.0, percentile=100.0):
         """Set the ADC full scale to a percentile of ``|I+ - I-|`` over inputs ``x``.
 
-        The new ADC keeps the bits, signedness and noise of the old one; the
-        event counts restart. Returns the full scale (A).
+        The new ADC keeps the bits, signedness and noise of the old one and
+        starts with zero counts; calibration reads are not counted. Returns
+        the full scale (A).
         """
         percentile = check_scalar("percentile", percentile, low=0.0, high=100.0,
                                   low_inclusive=False)
         diff = self.mapping.differential_currents(
-            self.circuit(t).solve(self.dac.convert(check_array("x", x, ndim=2))).currents)
-        self.dac.reset_counts()
+            self.circuit(t).solve(self.dac.voltages(check_array("x", x, ndim=2))).currents)
         i_max = float(np.percentile(np.abs(diff), percentile))
         if i_max <= 0.0:
             raise ValueError("calibrate_adc needs inputs that produce a nonzero current")
@@ -267,10 +302,8 @@ class TiledMatrix:
                             adc=copy.deepcopy(ADC(bits=0) if adc is None else adc),
                             **tile_options)
                        for cb in self.col_blocks] for rb in self.row_blocks]
-        for tile in self._all():
-            tile.dac.reset_counts()
-            tile.adc.reset_counts()
         self.shape = w.shape
+        self.reset_counts()
 
     def _all(self):
         return [tile for row in self.tiles for tile in row]
@@ -280,17 +313,26 @@ class TiledMatrix:
         """Number of tiles."""
         return len(self.row_blocks) * len(self.col_blocks)
 
+    def reset_counts(self):
+        """Zero the counts of every tile."""
+        for tile in self._all():
+            tile.reset_counts()
+
     @property
     def counts(self):
-        """Events summed over tiles: array reads, DAC and ADC events."""
-        total = {"reads": 0, "dac_conversions": 0, "dac_activations": 0, "dac_pulses": 0,
-                 "adc_conversions": 0, "adc_clipped": 0}
+        """Events summed over tiles (see :attr:`Tile.counts`), the DAC and ADC
+        events (``dac_*``, ``adc_*``) and ``accumulations``: digital additions
+        of tile partial sums into the outputs (one per output of every tile
+        read that was not gated off)."""
+        total = {}
         for tile in self._all():
-            total["reads"] += tile.counts["reads"]
-            for key, value in tile.dac.counts.items():
-                total["dac_" + key] += value
-            for key, value in tile.adc.counts.items():
-                total["adc_" + key] += value
+            parts = [("", tile.counts), ("dac_", tile.dac.counts), ("adc_", tile.adc.counts)]
+            for prefix, counts in parts:
+                for key, value in counts.items():
+                    total[prefix + key] = total.get(prefix + key, 0) + value
+            summed = tile.counts["reads"] - (tile.counts["idle_reads"] if tile.gate_idle else 0)
+            total["accumulations"] = (total.get("accumulations", 0)
+                                      + summed * tile.mapping.n_out)
         return total
 
     def matmul(self, x, t=0.0, seed=None, *, compensate=False, read_noise=True):
