@@ -230,3 +230,9 @@ def test_config_errors_name_the_key():
         tile_ledger({}, DIGITAL, adc_bits=8)
     with pytest.raises(ValueError, match="baseline must be one of"):
         baseline("tpu", Workload((2, 2), (1.0,)), DIGITAL)
+
+
+def test_example_config_is_the_default_and_runs():
+    from pathlib import Path
+    example = Path(__file__).resolve().parents[2] / "data" / "experiments" / "energy.toml"
+    assert load_config(ENERGY_DEFAULTS, example) == ENERGY_DEFAULTS
