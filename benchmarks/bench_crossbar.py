@@ -70,12 +70,9 @@ multi-threaded K build by several times. The load average is printed.
 
 from __future__ import annotations
 
-import argparse
 import gc
-import json
 import os
 import platform
-import resource
 import sys
 import time
 import tracemalloc
@@ -85,6 +82,8 @@ import scipy
 import scipy.sparse as sp
 import scipy.sparse.linalg as spla
 
+import _common  # benchmarks/ is on sys.path when run as a script
+from _common import best_time, peak_rss_bytes
 from memsim.crossbar import Crossbar, Wires
 from memsim.crossbar import _reference as ref
 from memsim.devices.iv import Sinh
@@ -124,16 +123,6 @@ SEED_G, SEED_V, SEED_NL = 31, 32, 33
 # Helpers
 # --------------------------------------------------------------------------
 
-def best_time(fn, repeats):
-    """Run ``fn`` ``repeats`` times; return (best wall time in s, last result)."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        result = None
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def rel_norm_diff(a, b):
@@ -149,11 +138,6 @@ def tile_conductances(n, seed=SEED_G):
 def input_voltages(batch, m, v_max=V_MAX, seed=SEED_V):
     """(batch, m) row voltages (V) uniform in ``[0, v_max]``."""
     return np.random.default_rng(seed).uniform(0.0, v_max, (batch, m))
-
-
-def peak_rss_bytes():
-    """Peak resident set size of this process so far (bytes, Linux units)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 def blas_threads():
@@ -558,23 +542,7 @@ def format_report(res):
 
 def main(argv=None):
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="10,000 inputs, 50-input splu subset, 64x64 nonlinear, "
-                             "no 1024x1024 build")
-    parser.add_argument("--json", action="store_true",
-                        help="print the results as JSON instead of the table")
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    results = run(quick=args.quick)
-    results["total_runtime_s"] = time.perf_counter() - start
-    if args.json:
-        json.dump(results, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(format_report(results))
-        print(f"Total runtime: {results['total_runtime_s']:.1f} s")
-    return 0
+    return _common.main(__doc__, run, format_report, "10,000 inputs, 50-input splu subset, 64x64 nonlinear, no 1024x1024 build", argv)
 
 
 if __name__ == "__main__":

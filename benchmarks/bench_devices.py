@@ -53,18 +53,17 @@ The default run takes about 80 s on a 2-core machine and peaks at about
 
 from __future__ import annotations
 
-import argparse
 import dataclasses
 import gc
-import json
 import platform
-import resource
 import sys
 import time
 import tracemalloc
 
 import numpy as np
 
+import _common  # benchmarks/ is on sys.path when run as a script
+from _common import best_time, peak_rss_bytes
 from memsim.devices.pcm import PCM
 from memsim.devices.presets import load_preset
 from memsim.devices.pulse import PulseDevice, _apply_pulses_numpy
@@ -156,16 +155,6 @@ def plain_read(state, t, params, rng):
 # Helpers
 # --------------------------------------------------------------------------
 
-def best_time(fn, repeats):
-    """Run ``fn`` ``repeats`` times; return (best wall time in s, last result)."""
-    best, result = float("inf"), None
-    for _ in range(repeats):
-        result = None
-        gc.collect()
-        start = time.perf_counter()
-        result = fn()
-        best = min(best, time.perf_counter() - start)
-    return best, result
 
 
 def pcm_targets(n, g_max):
@@ -176,11 +165,6 @@ def pcm_targets(n, g_max):
 def rel_diff(a, b):
     """``|a - b| / |b|`` of two scalars (0 when both are 0)."""
     return abs(a - b) / abs(b) if b else abs(a - b)
-
-
-def peak_rss_bytes():
-    """Peak resident set size of this process so far (bytes, Linux units)."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 
 # --------------------------------------------------------------------------
@@ -453,22 +437,7 @@ def format_report(res):
 
 def main(argv=None):
     """Command-line entry point."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true",
-                        help="10x smaller sizes and 20 pulse steps")
-    parser.add_argument("--json", action="store_true",
-                        help="print the results as JSON instead of tables")
-    args = parser.parse_args(argv)
-    start = time.perf_counter()
-    results = run(quick=args.quick)
-    results["total_runtime_s"] = time.perf_counter() - start
-    if args.json:
-        json.dump(results, sys.stdout, indent=2)
-        sys.stdout.write("\n")
-    else:
-        print(format_report(results))
-        print(f"Total runtime: {results['total_runtime_s']:.1f} s")
-    return 0
+    return _common.main(__doc__, run, format_report, "10x smaller sizes and 20 pulse steps", argv)
 
 
 if __name__ == "__main__":

@@ -13,11 +13,10 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 import tomli_w
 
-from .._io import write_text
+from .._io import read_named, write_text
 from .pcm import PCM, PCMParams
 from .pulse import PulseDevice, PulseParams
 
@@ -100,21 +99,8 @@ def load_preset(name_or_path):
     PresetError
         Unknown name, unreadable or invalid file (the message names it).
     """
-    text_name = str(name_or_path)
-    if text_name.endswith(".toml") or Path(text_name).exists():
-        path = Path(text_name)
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise PresetError(f"{path}: cannot read preset ({exc.strerror})") from exc
-        where = str(path)
-    else:
-        names = list_presets()
-        if text_name not in names:
-            raise PresetError(f"unknown device preset {text_name!r}; available: "
-                              f"{', '.join(names)}")
-        text = (_preset_dir() / f"{text_name}.toml").read_text()
-        where = f"preset {text_name!r}"
+    text, where = read_named(name_or_path, _preset_dir(), list_presets(), "device preset",
+                             PresetError)
     return preset_from_toml(text, where)
 
 

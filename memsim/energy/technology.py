@@ -27,10 +27,10 @@ import math
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
 import numpy as np
 
+from .._io import read_named
 from .._validation import check_choice, check_scalar
 
 #: Every quantity a technology file may hold, with its unit.
@@ -139,22 +139,8 @@ def load_technology(name_or_path):
         Unknown name; unreadable or invalid file (the message names the file
         and the value at fault).
     """
-    text_name = str(name_or_path)
-    if text_name.endswith(".toml") or Path(text_name).exists():
-        path = Path(text_name)
-        try:
-            text = path.read_text()
-        except OSError as exc:
-            raise TechnologyError(f"{path}: cannot read technology file ({exc.strerror})") \
-                from exc
-        where = str(path)
-    else:
-        names = list_technologies()
-        if text_name not in names:
-            raise TechnologyError(f"unknown technology {text_name!r}; available: "
-                                  f"{', '.join(names)}")
-        text = (_data_dir() / f"{text_name}.toml").read_text()
-        where = f"technology {text_name!r}"
+    text, where = read_named(name_or_path, _data_dir(), list_technologies(), "technology",
+                             TechnologyError)
     return technology_from_toml(text, where)
 
 
