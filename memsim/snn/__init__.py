@@ -1,0 +1,19 @@
+"""Spiking networks: LIF/ALIF neurons, input encoders, synapse backends, e-prop.
+
+NeuronParams, NeuronState, neuron_step
+    Discrete-time LIF and adaptive LIF neurons with exact decay.
+GaussianFields
+    Population coding of observations, as analog currents or spikes.
+DigitalSynapses
+    The float-weight synapse backend (propagate, update).
+EpropActorCritic, EpropConfig, eligibility_step
+    Reward-based e-prop (Bellec et al. 2020): online actor-critic learning.
+"""
+
+from .encoders import GaussianFields
+from .eprop import EpropActorCritic, EpropConfig, eligibility_step
+from .neurons import NeuronParams, NeuronState, neuron_step
+from .synapses import DigitalSynapses
+
+__all__ = ["DigitalSynapses", "EpropActorCritic", "EpropConfig", "GaussianFields",
+           "NeuronParams", "NeuronState", "eligibility_step", "neuron_step"]

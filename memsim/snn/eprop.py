@@ -1,0 +1,374 @@
+"""Reward-based e-prop: a recurrent spiking actor-critic that learns online.
+
+Bellec et al., "A solution to the learning dilemma for recurrent networks of
+spiking neurons", Nature Communications 11:3625 (2020). Network: inputs ``x``
+drive ``n_rec`` LIF/ALIF neurons (:mod:`memsim.snn.neurons`) through ``W_in``
+and their own spikes through ``W_rec`` (no self-connections); leaky readouts
+``y_t = kappa y_{t-1} + z_t W_out`` (policy logits, softmax over actions) and
+``V_t = kappa V_{t-1} + z_t w_V`` (value), ``kappa = exp(-dt / tau_out)``.
+
+Eligibility of synapse ``i -> j`` (local to the synapse), per network step::
+
+    zbar_i^t = alpha zbar_i^{t-1} + x_i^t                 (presynaptic trace)
+    e_ij^t   = psi_j^t (zbar_i^t - beta eps_ij^t)
+    eps_ij^{t+1} = psi_j^t zbar_i^t + (rho - psi_j^t beta) eps_ij^t   (ALIF only)
+    ebar_ij^t = kappa ebar_ij^{t-1} + e_ij^t               (readout filter)
+
+Learning signals, broadcast to neuron ``j`` through fixed feedback weights
+``B`` (random, or ``W_out`` itself when ``feedback="symmetric"``), at each
+environment step with action ``a`` and policy ``pi``::
+
+    L_j = sum_k B_jk (1[a = k] - pi_k) + c_V B^V_j
+
+A per-synapse lambda-trace carries them to the TD error (eligibility traces
+of TD(lambda)), and the gradient is accumulated over ``update_every``
+environment steps before an Adam step (ascent)::
+
+    E_ij <- gamma lambda E_ij + L_j ebar_ij,     delta = r + gamma V' - V,
+    G_ij += delta E_ij + c_H LH_j ebar_ij - c_f (f_j - f*) sum_t e_ij^t
+
+with ``LH_j = sum_k B_jk dH/dy_k`` the entropy signal and ``f_j`` a running
+firing rate (spikes per step). Readout weights follow the same rule with
+their exact local gradients (``zbar_out`` for ``W_out`` and ``w_V``). Online:
+no backpropagation through time, no replay, no stored trajectory.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from .._validation import as_generator, check_array, check_choice, check_scalar
+from .neurons import NeuronParams, NeuronState, neuron_step
+from .synapses import DigitalSynapses
+
+
+def eligibility_step(psi, zbar, eps, beta, rho):
+    """Eligibility ``e`` (n_pre, n_post) of one step; updates ``eps`` in place (ALIF).
+
+    Parameters
+    ----------
+    psi : ndarray, shape (n_post,)
+        Pseudo-derivatives of the postsynaptic neurons at this step.
+    zbar : ndarray, shape (n_pre,)
+        Presynaptic traces at this step.
+    eps : ndarray, shape (n_pre, n_post) or None
+        Adaptation eligibility vectors (``d a / d W``), None when ``beta = 0``.
+    beta, rho : float
+        Adaptation strength and decay per step.
+    """
+    if eps is None:
+        return zbar[:, None] * psi[None, :]
+    e = psi[None, :] * (zbar[:, None] - beta * eps)
+    eps *= (rho - psi * beta)[None, :]
+    eps += zbar[:, None] * psi[None, :]
+    return e
+
+
+@dataclass(frozen=True)
+class EpropConfig:
+    """Hyper-parameters of the e-prop actor-critic (every one is saved with a policy).
+
+    Parameters
+    ----------
+    n_rec : int, default=100
+        Recurrent neurons.
+    neuron : NeuronParams
+        Neuron model (``beta > 0``: ALIF).
+    steps_per_decision : int, default=5
+        Network steps per environment step.
+    tau_out : float, default=5e-3
+        Readout time constant (s).
+    lr : float, default=5e-3
+        Adam step size of the readouts.
+    hidden_lr_scale : float, default=0.1
+        Step size of input and recurrent weights relative to ``lr``.
+    gamma, lam : float, default=0.99, 0.9
+        Discount and eligibility-trace decay of TD(lambda).
+    c_value, c_entropy, c_rate : float
+        Weights of the critic, entropy and firing-rate terms.
+    rate_target : float, default=0.05
+        Target firing rate (spikes per network step).
+    update_every : int, default=10
+        Environment steps per Adam step.
+    feedback : {"random", "symmetric"}
+        Fixed random feedback weights, or the readout weights themselves.
+    w_in_scale, w_rec_scale, w_out_scale : float
+        Initial weight scales (times ``1/sqrt(fan_in)``).
+    """
+
+    n_rec: int = 100
+    neuron: NeuronParams = field(default_factory=NeuronParams)
+    steps_per_decision: int = 5
+    tau_out: float = 5e-3
+    lr: float = 5e-3
+    hidden_lr_scale: float = 0.1
+    gamma: float = 0.99
+    lam: float = 0.9
+    c_value: float = 0.5
+    c_entropy: float = 0.003
+    c_rate: float = 0.1
+    rate_target: float = 0.05
+    update_every: int = 10
+    feedback: str = "random"
+    w_in_scale: float = 1.0
+    w_rec_scale: float = 1.0
+    w_out_scale: float = 0.1
+
+    def __post_init__(self):
+        for name in ("n_rec", "steps_per_decision", "update_every"):
+            check_scalar(name, getattr(self, name), low=1, integer=True)
+        for name in ("tau_out", "lr"):
+            check_scalar(name, getattr(self, name), low=0.0, low_inclusive=False)
+        for name in ("gamma", "lam"):
+            check_scalar(name, getattr(self, name), low=0.0, high=1.0)
+        for name in ("hidden_lr_scale", "c_value", "c_entropy", "c_rate", "rate_target",
+                     "w_in_scale", "w_rec_scale", "w_out_scale"):
+            check_scalar(name, getattr(self, name), low=0.0)
+        check_choice("feedback", self.feedback, ("random", "symmetric"))
+        if not isinstance(self.neuron, NeuronParams):
+            raise TypeError(f"neuron must be NeuronParams, got {self.neuron!r}")
+
+    def to_dict(self):
+        """Flat-ish dict (neuron parameters nested) for JSON metadata."""
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        """Inverse of :meth:`to_dict`; unknown keys are an error."""
+        values = dict(values)
+        known = {f.name for f in fields(cls)}
+        extra = sorted(set(values) - known)
+        if extra:
+            raise ValueError(f"unknown e-prop parameter(s) {extra}; known: {sorted(known)}")
+        if "neuron" in values:
+            values["neuron"] = NeuronParams(**values["neuron"])
+        return cls(**values)
+
+
+_ADAM = (0.9, 0.999, 1e-8)
+
+
+class EpropActorCritic:
+    """A recurrent spiking actor-critic trained online by reward-based e-prop.
+
+    Parameters
+    ----------
+    n_in : int
+        Network inputs.
+    n_actions : int
+        Discrete actions (softmax policy).
+    config : EpropConfig
+    seed : int or numpy.random.Generator
+        Initial weights, feedback weights and action sampling.
+    synapses : callable, default=DigitalSynapses
+        Backend factory, called with each initial weight matrix.
+    """
+
+    PARAMS = ("w_in", "w_rec", "w_out", "w_value")
+
+    def __init__(self, n_in, n_actions, config=None, seed=None, synapses=DigitalSynapses):
+        self.config = EpropConfig() if config is None else config
+        c = self.config
+        self.n_in = check_scalar("n_in", n_in, low=1, integer=True)
+        self.n_actions = check_scalar("n_actions", n_actions, low=2, integer=True)
+        self.rng = as_generator(seed)
+        n = c.n_rec
+        w_rec = self.rng.normal(0.0, c.w_rec_scale / np.sqrt(n), (n, n))
+        np.fill_diagonal(w_rec, 0.0)
+        self._synapses = synapses
+        self.syn = {
+            "w_in": synapses(self.rng.normal(0.0, c.w_in_scale / np.sqrt(n_in), (n_in, n))),
+            "w_rec": synapses(w_rec),
+            "w_out": synapses(self.rng.normal(0.0, c.w_out_scale / np.sqrt(n),
+                                              (n, n_actions))),
+            "w_value": synapses(np.zeros((n, 1))),
+        }
+        self.b_random = self.rng.normal(0.0, 1.0 / np.sqrt(n_actions), (n, n_actions))
+        self.b_value = self.rng.normal(0.0, 1.0, n)
+        self.kappa = np.exp(-c.neuron.dt / c.tau_out)
+        self.adam_m = {k: np.zeros(s.shape) for k, s in self.syn.items()}
+        self.adam_v = {k: np.zeros(s.shape) for k, s in self.syn.items()}
+        self.adam_t = 0
+        self.grad = {k: np.zeros(s.shape) for k, s in self.syn.items()}
+        self.rate = np.full(n, c.rate_target)
+        self.env_steps = 0
+        self.reset()
+
+    # ------------------------------------------------------------------ state
+    def reset(self):
+        """Start an episode: neurons at rest, every trace cleared."""
+        c, n = self.config, self.config.n_rec
+        self.state = NeuronState.rest(n)
+        self.y = np.zeros(self.n_actions)
+        self.value = 0.0
+        self.zbar_in = np.zeros(self.n_in)
+        self.zbar_rec = np.zeros(n)
+        self.zbar_out = np.zeros(n)
+        alif = c.neuron.beta > 0
+        self.eps = {"w_in": np.zeros((self.n_in, n)) if alif else None,
+                    "w_rec": np.zeros((n, n)) if alif else None}
+        self.ebar = {"w_in": np.zeros((self.n_in, n)), "w_rec": np.zeros((n, n))}
+        self.e_sum = {"w_in": np.zeros((self.n_in, n)), "w_rec": np.zeros((n, n))}
+        self.trace = {k: np.zeros(s.shape) for k, s in self.syn.items()}
+        self._pending = None
+        self.spikes = 0.0
+
+    def weights(self, name):
+        """Current weights of ``name`` (one of :attr:`PARAMS`)."""
+        return self.syn[name].weights
+
+    # ---------------------------------------------------------------- dynamics
+    def network_step(self, x, learn=True):
+        """One network step under input ``x`` (n_in,); returns the spikes."""
+        c = self.config
+        z_prev = self.state.z
+        current = self.syn["w_in"].propagate(x) + self.syn["w_rec"].propagate(z_prev)
+        psi = neuron_step(c.neuron, self.state, current)
+        z = self.state.z
+        alpha = c.neuron.alpha
+        self.zbar_in *= alpha
+        self.zbar_in += x
+        self.zbar_rec *= alpha
+        self.zbar_rec += z_prev
+        if learn:
+            for name, zbar in (("w_in", self.zbar_in), ("w_rec", self.zbar_rec)):
+                e = eligibility_step(psi, zbar, self.eps[name], c.neuron.beta, c.neuron.rho)
+                self.ebar[name] *= self.kappa
+                self.ebar[name] += e
+                self.e_sum[name] += e
+        self.rate += 1e-3 * (z - self.rate)
+        self.y = self.kappa * self.y + self.syn["w_out"].propagate(z)
+        self.value = self.kappa * self.value + float(self.syn["w_value"].propagate(z)[0])
+        self.zbar_out *= self.kappa
+        self.zbar_out += z
+        self.spikes += z.sum()
+        return z
+
+    def policy(self):
+        """Action probabilities from the policy readout (softmax of ``y``)."""
+        y = self.y - self.y.max()
+        p = np.exp(y)
+        return p / p.sum()
+
+    def decide(self, inputs, greedy=False, learn=True):
+        """Run one decision: ``steps_per_decision`` network steps, then act.
+
+        Parameters
+        ----------
+        inputs : callable or ndarray
+            ``inputs(k)`` returns the input of network step ``k``, or one
+            array used at every step.
+        greedy : bool
+            Take the most probable action instead of sampling.
+        learn : bool
+            Update eligibility traces and gradients.
+
+        Returns
+        -------
+        int
+        """
+        for k in range(self.config.steps_per_decision):
+            self.network_step(inputs(k) if callable(inputs) else inputs, learn)
+        pi = self.policy()
+        action = int(np.argmax(pi)) if greedy else int(self.rng.choice(self.n_actions, p=pi))
+        if learn:
+            self._learn_decision(action, pi)
+        return action
+
+    # ---------------------------------------------------------------- learning
+    def _feedback(self):
+        if self.config.feedback == "symmetric":
+            return self.syn["w_out"].weights, self.syn["w_value"].weights[:, 0]
+        return self.b_random, self.b_value
+
+    def _learn_decision(self, action, pi):
+        c = self.config
+        if self._pending is not None:          # TD error of the previous decision
+            reward, v_prev = self._pending
+            self._apply_td(reward + c.gamma * self.value - v_prev)
+        onehot = np.zeros(self.n_actions)
+        onehot[action] = 1.0
+        logp = np.log(pi + 1e-12)
+        d_entropy = -pi * (logp + (-(pi * logp).sum()))
+        b, b_v = self._feedback()
+        signal = b @ (onehot - pi) + c.c_value * b_v
+        signal_h = b @ d_entropy
+        decay = c.gamma * c.lam
+        local = {"w_in": signal[None, :] * self.ebar["w_in"],
+                 "w_rec": signal[None, :] * self.ebar["w_rec"],
+                 "w_out": self.zbar_out[:, None] * (onehot - pi)[None, :],
+                 "w_value": c.c_value * self.zbar_out[:, None]}
+        for name, g in local.items():
+            self.trace[name] *= decay
+            self.trace[name] += g
+        rate_error = (self.rate - c.rate_target)[None, :]
+        for name in ("w_in", "w_rec"):
+            self.grad[name] += (c.c_entropy * signal_h[None, :] * self.ebar[name]
+                                - c.c_rate * rate_error * self.e_sum[name])
+            self.e_sum[name][:] = 0.0
+        self.grad["w_out"] += c.c_entropy * self.zbar_out[:, None] * d_entropy[None, :]
+        self.env_steps += 1
+        if self.env_steps % c.update_every == 0:
+            self._adam()
+
+    def _apply_td(self, delta):
+        for name in self.PARAMS:
+            self.grad[name] += delta * self.trace[name]
+
+    def observe(self, reward, terminal):
+        """The reward of the last decision; ``terminal`` ends the bootstrap."""
+        reward = float(reward)
+        if not np.isfinite(reward):
+            raise ValueError(f"reward must be finite, got {reward!r}")
+        if terminal:
+            self._apply_td(reward - self.value)
+            self._pending = None
+        else:
+            self._pending = (reward, self.value)
+
+    def _adam(self):
+        b1, b2, eps = _ADAM
+        c = self.config
+        self.adam_t += 1
+        for name in self.PARAMS:
+            g = self.grad[name]
+            self.adam_m[name] = b1 * self.adam_m[name] + (1 - b1) * g
+            self.adam_v[name] = b2 * self.adam_v[name] + (1 - b2) * g * g
+            m_hat = self.adam_m[name] / (1 - b1 ** self.adam_t)
+            v_hat = self.adam_v[name] / (1 - b2 ** self.adam_t)
+            lr = c.lr * (c.hidden_lr_scale if name in ("w_in", "w_rec") else 1.0)
+            if lr > 0:
+                step = lr * m_hat / (np.sqrt(v_hat) + eps)
+                if name == "w_rec":
+                    np.fill_diagonal(step, 0.0)
+                self.syn[name].update(step)
+            g[:] = 0.0
+
+    # ------------------------------------------------------------ persistence
+    def state_dict(self):
+        """Arrays that define the learner: weights, feedback, Adam state."""
+        out = {f"weights/{k}": s.weights.copy() for k, s in self.syn.items()}
+        out.update({"feedback/random": self.b_random, "feedback/value": self.b_value,
+                    "rate": self.rate, "adam/t": np.array(self.adam_t),
+                    "env_steps": np.array(self.env_steps)})
+        out.update({f"adam/m/{k}": v for k, v in self.adam_m.items()})
+        out.update({f"adam/v/{k}": v for k, v in self.adam_v.items()})
+        return out
+
+    def load_state_dict(self, arrays):
+        """Restore :meth:`state_dict` (shapes must match this network)."""
+        for k, s in self.syn.items():
+            w = check_array(f"weights/{k}", arrays[f"weights/{k}"], ndim=2)
+            if w.shape != s.shape:
+                raise ValueError(f"weights/{k} has shape {w.shape}, this network needs "
+                                 f"{s.shape}")
+            self.syn[k] = self._synapses(w)
+            self.adam_m[k] = np.array(arrays[f"adam/m/{k}"], float)
+            self.adam_v[k] = np.array(arrays[f"adam/v/{k}"], float)
+        self.b_random = np.array(arrays["feedback/random"], float)
+        self.b_value = np.array(arrays["feedback/value"], float)
+        self.rate = np.array(arrays["rate"], float)
+        self.adam_t = int(arrays["adam/t"])
+        self.env_steps = int(arrays["env_steps"])

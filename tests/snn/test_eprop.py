@@ -1,0 +1,135 @@
+"""e-prop: eligibility against a numerical truncated gradient, supervised learning with
+symmetric feedback, reward learning on a small task, determinism, persistence."""
+
+import numpy as np
+import pytest
+
+from memsim.snn import EpropActorCritic, EpropConfig, NeuronParams, eligibility_step
+
+
+@pytest.mark.parametrize("beta", [0.0, 0.7])
+def test_eligibility_equals_the_truncated_gradient(beta):
+    """With a smooth spike function z = f(v - A) and psi = f', e-prop's eligibility is
+    exactly dz_t/dW of the dynamics whose reset term is held fixed (the truncation
+    e-prop makes); checked by central finite differences."""
+    rng = np.random.default_rng(0)
+    p = NeuronParams(beta=beta, tau_a=50e-3)
+    x = rng.uniform(0, 1, (40, 3))
+    w = np.array([0.4, -0.2, 0.3])
+    f = lambda u: 1.0 / (1.0 + np.exp(-u / 0.2))            # noqa: E731
+    df = lambda u: f(u) * (1.0 - f(u)) / 0.2               # noqa: E731
+
+    def trajectory(w, reset=None):
+        v = a = z_prev = 0.0
+        zs, psis = [], []
+        for t in range(len(x)):
+            a = p.rho * a + z_prev
+            r = z_prev if reset is None else reset[t - 1] if t else 0.0
+            v = p.alpha * v + x[t] @ w - p.v_th * r
+            u = v - (p.v_th + p.beta * a)
+            z_prev = f(u)
+            zs.append(z_prev)
+            psis.append(df(u))
+        return np.array(zs), np.array(psis)
+
+    z0, psi = trajectory(w)
+    h = 1e-6
+    numeric = np.empty((len(x), 3))
+    for i in range(3):
+        dw = np.zeros(3)
+        dw[i] = h
+        numeric[:, i] = (trajectory(w + dw, reset=z0)[0] - trajectory(w - dw, reset=z0)[0]) / (2 * h)
+    zbar = np.zeros(3)
+    eps = np.zeros((3, 1)) if beta else None
+    for t in range(len(x)):
+        zbar = p.alpha * zbar + x[t]
+        e = eligibility_step(psi[t:t + 1], zbar, eps, p.beta, p.rho)[:, 0]
+        assert e == pytest.approx(numeric[t], rel=1e-6, abs=1e-9)
+
+
+@pytest.mark.parametrize("train_readout", [True, False], ids=["all", "hidden-only"])
+def test_supervised_eprop_with_symmetric_feedback_learns(train_readout):
+    """Regression of two readouts onto fixed targets: L_j = sum_k W_out_jk (y_k - y*_k).
+    With the readout frozen, the loss falls through the e-prop input-weight updates alone."""
+    config = EpropConfig(n_rec=40, feedback="symmetric", w_in_scale=3.0, w_out_scale=1.0)
+    net = EpropActorCritic(6, 2, config, seed=1)
+    rng = np.random.default_rng(2)
+    x = (rng.random((30, 6)) < 0.3).astype(float)
+    target = np.array([0.5, -0.3])
+
+    def episode(learn):
+        net.reset()
+        loss, g_in, g_out = 0.0, 0.0, 0.0
+        for t in range(len(x)):
+            net.network_step(x[t], learn=True)
+            err = net.y - target
+            loss += 0.5 * np.sum(err**2)
+            signal = net.weights("w_out") @ err
+            g_in = g_in + signal[None, :] * net.ebar["w_in"]
+            g_out = g_out + net.zbar_out[:, None] * err[None, :]
+        if learn:
+            net.syn["w_in"].update(-2e-3 * g_in)
+            if train_readout:
+                net.syn["w_out"].update(-2e-3 * g_out)
+        return loss
+
+    first = episode(learn=False)
+    for _ in range(150):
+        episode(learn=True)
+    assert episode(learn=False) < (0.05 if train_readout else 0.7) * first
+
+
+def bandit(net, rng, decisions, learn=True):
+    """Input pattern k is rewarded for action k (a one-step episode each time)."""
+    patterns = np.eye(2).repeat(4, axis=1) * 2.0
+    correct = 0
+    for _ in range(decisions):
+        k = int(rng.integers(2))
+        net.reset()
+        a = net.decide(patterns[k], greedy=not learn, learn=learn)
+        correct += a == k
+        if learn:
+            net.observe(1.0 if a == k else 0.0, terminal=True)
+    return correct / decisions
+
+
+def test_reward_learning_on_a_contextual_bandit():
+    config = EpropConfig(n_rec=30, update_every=5, lr=0.02, w_in_scale=3.0)
+    net = EpropActorCritic(8, 2, config, seed=3)
+    rng = np.random.default_rng(4)
+    before = bandit(net, np.random.default_rng(5), 200, learn=False)
+    bandit(net, rng, 600)
+    after = bandit(net, np.random.default_rng(5), 200, learn=False)
+    assert after >= 0.95 and after > before
+
+
+def test_same_seed_same_learning():
+    def train(seed):
+        net = EpropActorCritic(8, 2, EpropConfig(n_rec=20, neuron=NeuronParams(beta=0.3)),
+                               seed=seed)
+        bandit(net, np.random.default_rng(7), 50)
+        return net.state_dict()
+
+    a, b, c = train(6), train(6), train(8)
+    assert all(np.array_equal(a[k], b[k]) for k in a)
+    assert not np.array_equal(a["weights/w_in"], c["weights/w_in"])
+
+
+def test_state_dict_round_trip_and_config_round_trip():
+    config = EpropConfig(n_rec=12, neuron=NeuronParams(beta=0.2), feedback="symmetric")
+    assert EpropConfig.from_dict(config.to_dict()) == config
+    net = EpropActorCritic(5, 3, config, seed=0)
+    bandit_like = np.ones(5)
+    for _ in range(30):
+        net.decide(bandit_like)
+        net.observe(1.0, terminal=False)
+    other = EpropActorCritic(5, 3, config, seed=99)
+    other.load_state_dict(net.state_dict())
+    assert all(np.array_equal(net.state_dict()[k], other.state_dict()[k])
+               for k in net.state_dict())
+    with pytest.raises(ValueError, match="unknown e-prop parameter"):
+        EpropConfig.from_dict({"n_rec": 5, "learning_rate": 1.0})
+    with pytest.raises(ValueError, match="has shape"):
+        EpropActorCritic(4, 3, config, seed=0).load_state_dict(net.state_dict())
+    with pytest.raises(ValueError, match="reward must be finite"):
+        net.observe(float("nan"), terminal=True)
