@@ -39,8 +39,8 @@ extensions = [
 
 setup(
     ext_modules=cythonize(extensions, compiler_directives=COMPILER_DIRECTIVES),
-    packages=["memsim", "memsim.devices", "memsim.crossbar", "memsim.energy", "memsim.snn", "memsim._kernels",
-              "memsim.data"],
+    packages=["memsim", "memsim.devices", "memsim.crossbar", "memsim.energy", "memsim.snn",
+              "memsim.rl", "memsim._kernels", "memsim.data"],
     package_dir={"memsim.data": "data"},
     package_data={"memsim.data": ["devices/*.toml", "technology/*.toml"], "memsim._kernels": ["*.pyx"]},
 )

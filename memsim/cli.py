@@ -225,6 +225,40 @@ def cmd_energy(args):
     _emit(args, report, "\n".join(lines))
 
 
+# ----------------------------------------------------------------------------- rl
+
+def cmd_train(args):
+    from tqdm import tqdm
+
+    from .rl import train
+    bar = tqdm(total=args.episodes, disable=args.quiet or args.json, file=sys.stderr,
+               desc=f"train {args.env}", unit="episode")
+
+    def progress(episode, ret, mean):
+        bar.set_postfix_str(f"return {ret:.0f}, mean {mean:.1f}", refresh=False)
+        bar.update(episode + 1 - bar.n)
+
+    meta = train(args.env, args.out, args.seed, rule=args.rule, config_path=args.config,
+                 overrides=args.set or (), episodes=args.episodes, progress=progress,
+                 command="memsim " + " ".join(sys.argv[1:]))
+    bar.close()
+    text = (f"{args.env}: {meta['episodes']} episodes in {meta['seconds']:.1f} s, mean return "
+            f"of the last {meta['window']} {meta['final_mean_return']:.1f} (target "
+            f"{meta['target']:g}: {'met' if meta['criterion_met'] else 'NOT met'}); policy "
+            f"written to {args.out}")
+    _emit(args, meta, text)
+
+
+def cmd_evaluate(args):
+    from .rl import evaluate
+    stats = evaluate(args.policy, args.episodes, args.seed, greedy=not args.sample)
+    text = (f"{stats['env']}: mean return {stats['mean_return']:.1f} ± {stats['std_return']:.1f} "
+            f"over {stats['episodes']} episodes; {stats['spikes_per_decision']:.1f} spikes and "
+            f"{stats['synaptic_events_per_decision']:.0f} synaptic events per decision, mean "
+            f"rate {stats['mean_rate']:.3f} spikes per neuron per step")
+    _emit(args, stats, text)
+
+
 # ------------------------------------------------------------------------------- run
 
 def cmd_run(args):
@@ -321,6 +355,29 @@ def build_parser():
     p.add_argument("--t0", type=float, default=20.0, help="reference time, s")
     p.add_argument("--states", type=int, default=5, help="G0 bins when no state column")
     p.set_defaults(func=cmd_device_fit_drift)
+
+    p = sub.add_parser("train", parents=[common], help="train a spiking agent on a task",
+                       description="Online e-prop training of a recurrent spiking actor-critic; "
+                       "stops when the mean return of the last training.window episodes meets "
+                       "the task's target. Writes POLICY.npz, POLICY.json, POLICY.log.csv and a "
+                       "checkpoint; the same command resumes an interrupted run.")
+    p.add_argument("env", help="cartpole, cartpole-positions or acrobot")
+    p.add_argument("--seed", type=int, required=True, help="training seed")
+    p.add_argument("--out", required=True, help="policy file (.npz)")
+    p.add_argument("--rule", default="eprop", help="learning rule (default: %(default)s)")
+    p.add_argument("--episodes", type=int, help="maximum episodes (training.episodes)")
+    p.add_argument("--config", help="training config TOML (keys: memsim.rl.TRAIN_DEFAULTS)")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a config key, e.g. --set eprop.n_rec=128 (repeatable)")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("evaluate", parents=[common], help="evaluate a saved policy",
+                       description="Greedy actions by default; prints mean_return, std_return, "
+                       "spikes and synaptic events per decision and the mean firing rate.")
+    p.add_argument("policy", help="policy file (.npz) written by memsim train")
+    p.add_argument("--episodes", type=int, default=100, help="episodes (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=12345, help="evaluation seed")
+    p.add_argument("--sample", action="store_true", help="sample actions instead of greedy")
+    p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("energy", parents=[common], help="energy per inference against baselines",
                        description="Simulate a layered network on analog tiles with random "

@@ -355,6 +355,7 @@ class EpropActorCritic:
                     "env_steps": np.array(self.env_steps)})
         out.update({f"adam/m/{k}": v for k, v in self.adam_m.items()})
         out.update({f"adam/v/{k}": v for k, v in self.adam_v.items()})
+        out.update({f"grad/{k}": v for k, v in self.grad.items()})
         return out
 
     def load_state_dict(self, arrays):
@@ -367,6 +368,7 @@ class EpropActorCritic:
             self.syn[k] = self._synapses(w)
             self.adam_m[k] = np.array(arrays[f"adam/m/{k}"], float)
             self.adam_v[k] = np.array(arrays[f"adam/v/{k}"], float)
+            self.grad[k] = np.array(arrays[f"grad/{k}"], float)
         self.b_random = np.array(arrays["feedback/random"], float)
         self.b_value = np.array(arrays["feedback/value"], float)
         self.rate = np.array(arrays["rate"], float)

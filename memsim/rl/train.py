@@ -1,0 +1,255 @@
+"""Train and evaluate spiking agents on control tasks, with checkpoints and resume.
+
+A policy is two files: ``policy.npz`` (weights, feedback weights, Adam state)
+and ``policy.json`` (every hyper-parameter, the task, the seed, the memsim
+version, the training outcome). Training writes an episode log
+``<policy>.log.csv`` and, every ``checkpoint_every`` episodes, a resumable
+checkpoint ``<policy>.ckpt.npz`` + ``.ckpt.json``; run again with the same
+arguments and it resumes where it stopped. Training stops when the mean return
+of the last ``window`` episodes reaches the task's target, and the policy saved
+is the one that met it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from .. import __version__
+from .._io import atomic_path, write_json, write_text
+from .._validation import check_choice, check_scalar
+from ..config import load_config
+from ..snn import EpropActorCritic, EpropConfig, GaussianFields, NeuronParams
+from .envs import Environment, task
+
+FORMAT = 1                  # policy file layout; bump on incompatible changes
+
+#: Every training key with its default (SI units).
+TRAIN_DEFAULTS = {
+    "encoder": {"mode": "analog", "n_fields": 8, "width": 1.0, "gain": 1.0, "p_max": 0.5},
+    "neuron": {"dt": 1e-3, "tau_m": 20e-3, "v_th": 1.0, "t_ref": 2e-3, "beta": 0.0,
+               "tau_a": 200e-3, "gamma_pd": 0.3},
+    "eprop": {"n_rec": 100, "steps_per_decision": 5, "tau_out": 5e-3, "lr": 5e-3,
+              "hidden_lr_scale": 0.1, "gamma": 0.99, "lam": 0.9, "c_value": 0.5,
+              "c_entropy": 0.003, "c_rate": 0.1, "rate_target": 0.05, "update_every": 10,
+              "feedback": "random", "w_in_scale": 1.0, "w_rec_scale": 1.0, "w_out_scale": 0.1},
+    "training": {"episodes": 3000, "max_seconds": 600.0, "window": 20,
+                 "checkpoint_every": 50},
+}
+
+LOG_FIELDS = ("episode", "return", "steps", "seconds", "spikes_per_decision", "mean_rate")
+
+
+def build_agent(env_name, config, seed):
+    """Encoder and e-prop agent for ``env_name`` from a training config."""
+    spec = task(env_name)
+    enc = config["encoder"]
+    encoder = GaussianFields(spec.low, spec.high, n_fields=enc["n_fields"], width=enc["width"],
+                             mode=enc["mode"], gain=enc["gain"], p_max=enc["p_max"])
+    eprop = EpropConfig(neuron=NeuronParams(**config["neuron"]), **config["eprop"])
+    return encoder, EpropActorCritic(encoder.n_inputs, spec.n_actions, eprop, seed=seed)
+
+
+def _inputs(encoder, obs, rng):
+    responses = encoder.responses(obs)
+    if encoder.mode == "analog":
+        return encoder.encode(responses)
+    return lambda k: encoder.encode(responses, rng)
+
+
+def run_episode(env, encoder, agent, env_seed, rng, *, learn=True, greedy=False):
+    """One episode; returns ``(return, decisions, spikes)``."""
+    obs = env.reset(env_seed)
+    agent.reset()
+    total, steps = 0.0, 0
+    while True:
+        action = agent.decide(_inputs(encoder, obs, rng), greedy=greedy, learn=learn)
+        obs, reward, terminated, truncated = env.step(action)
+        if learn:
+            agent.observe(reward, terminated)
+        total += reward
+        steps += 1
+        if terminated or truncated:
+            return total, steps, agent.spikes
+
+
+def _paths(out):
+    out = Path(out)
+    stem = out.with_suffix("")
+    return {"policy": out, "meta": stem.with_suffix(".json"),
+            "log": Path(f"{stem}.log.csv"), "ckpt": Path(f"{stem}.ckpt.npz"),
+            "ckpt_meta": Path(f"{stem}.ckpt.json")}
+
+
+def _save(npz_path, meta_path, agent, meta):
+    with atomic_path(npz_path) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **agent.state_dict())
+    write_json(meta_path, meta)
+
+
+def _log_text(rows):
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(LOG_FIELDS)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def _identity(meta):
+    """What a resumed run must share with its checkpoint (budgets may change)."""
+    config = json.loads(json.dumps(meta.get("config", {})))
+    for key in ("episodes", "max_seconds"):
+        config.get("training", {}).pop(key, None)
+    return [meta.get(k) for k in ("format", "env", "rule", "seed")] + [config]
+
+
+def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
+          episodes=None, progress=None, command=None):
+    """Train an agent until it meets the task's target; save the policy.
+
+    Parameters
+    ----------
+    env_name : str
+        ``cartpole``, ``cartpole-positions`` or ``acrobot``.
+    out : str or Path
+        Policy file (``.npz``); its ``.json``, log and checkpoint sit beside it.
+    seed : int
+        Seed of the initial weights, action sampling, spike inputs and the
+        environment's episodes.
+    rule : {"eprop"}
+        Learning rule.
+    config_path : str, optional
+        TOML file of :data:`TRAIN_DEFAULTS` keys.
+    overrides : sequence of str
+        ``key=value`` overrides.
+    episodes : int, optional
+        Override ``training.episodes``.
+    progress : callable, optional
+        Called after each episode with ``(episode, return, mean of window)``.
+    command : str, optional
+        The command line, recorded in the metadata.
+
+    Returns
+    -------
+    dict
+        The policy metadata (also written to ``<out>.json``).
+    """
+    spec = task(env_name)
+    check_choice("rule", rule, ("eprop",))
+    seed = check_scalar("seed", seed, low=0, integer=True)
+    config = load_config(TRAIN_DEFAULTS, config_path, overrides)
+    if episodes is not None:
+        config["training"]["episodes"] = check_scalar("episodes", episodes, low=1, integer=True)
+    tr = config["training"]
+    n_episodes = check_scalar("training.episodes", tr["episodes"], low=1, integer=True)
+    window = check_scalar("training.window", tr["window"], low=1, integer=True)
+    every = check_scalar("training.checkpoint_every", tr["checkpoint_every"], low=1, integer=True)
+    budget = check_scalar("training.max_seconds", tr["max_seconds"], low=0.0, low_inclusive=False)
+    paths = _paths(out)
+    agent_seq, env_seq, input_seq = np.random.SeedSequence(seed).spawn(3)
+    encoder, agent = build_agent(env_name, config, np.random.default_rng(agent_seq))
+    env_rng, input_rng = np.random.default_rng(env_seq), np.random.default_rng(input_seq)
+    meta = {"format": FORMAT, "memsim_version": __version__, "env": env_name, "rule": rule,
+            "seed": seed, "config": config, "target": spec.target, "command": command}
+    rows, start_episode, elapsed = [], 0, 0.0
+    if paths["ckpt"].exists() and paths["ckpt_meta"].exists():
+        saved = json.loads(paths["ckpt_meta"].read_text())
+        if _identity(saved) != _identity(meta):
+            raise ValueError(f"{paths['ckpt']} belongs to a different training run (task, "
+                             f"rule, seed or config differ); remove it or change --out")
+        with np.load(paths["ckpt"]) as arrays:
+            agent.load_state_dict(dict(arrays))
+        agent.rng.bit_generator.state = saved["rng"]["agent"]
+        env_rng.bit_generator.state = saved["rng"]["env"]
+        input_rng.bit_generator.state = saved["rng"]["input"]
+        start_episode, elapsed = saved["episode"], saved["seconds"]
+        rows = [list(r) for r in saved["log"]]
+    env = Environment(env_name)
+    met = False
+    t0 = time.perf_counter() - elapsed
+    for episode in range(start_episode, n_episodes):
+        ret, decisions, spikes = run_episode(env, encoder, agent,
+                                             int(env_rng.integers(2**31)), input_rng)
+        now = time.perf_counter() - t0
+        rows.append([episode, ret, decisions, round(now, 3), spikes / decisions,
+                     float(agent.rate.mean())])
+        recent = [r[1] for r in rows[-window:]]
+        if progress:
+            progress(episode, ret, float(np.mean(recent)))
+        met = len(recent) == window and np.mean(recent) >= spec.target
+        if met or now > budget or (episode + 1) % every == 0 or episode + 1 == n_episodes:
+            state = {"agent": agent.rng.bit_generator.state, "env": env_rng.bit_generator.state,
+                     "input": input_rng.bit_generator.state}
+            _save(paths["ckpt"], paths["ckpt_meta"], agent,
+                  {**meta, "episode": episode + 1, "seconds": now, "rng": state, "log": rows})
+            write_text(paths["log"], _log_text(rows))
+        if met or now > budget:
+            break
+    env.close()
+    recent = [r[1] for r in rows[-window:]]
+    meta.update({"criterion_met": bool(met), "episodes": len(rows),
+                 "seconds": rows[-1][3] if rows else 0.0,
+                 "final_mean_return": float(np.mean(recent)) if recent else None,
+                 "window": window})
+    _save(paths["policy"], paths["meta"], agent, meta)
+    return meta
+
+
+def load_policy(path):
+    """Agent, encoder and metadata of a saved policy; refuses other formats."""
+    paths = _paths(path)
+    try:
+        meta = json.loads(paths["meta"].read_text())
+    except OSError as exc:
+        raise ValueError(f"{paths['meta']}: cannot read the policy metadata "
+                         f"({exc.strerror})") from exc
+    if meta.get("format") != FORMAT:
+        raise ValueError(f"{path}: policy format {meta.get('format')!r} (memsim "
+                         f"{meta.get('memsim_version')}) is not the format {FORMAT} this "
+                         f"memsim {__version__} reads")
+    encoder, agent = build_agent(meta["env"], meta["config"], np.random.default_rng(0))
+    with np.load(paths["policy"]) as arrays:
+        agent.load_state_dict(dict(arrays))
+    return agent, encoder, meta
+
+
+def evaluate(path, episodes, seed, *, greedy=True):
+    """Return statistics of a saved policy over ``episodes`` episodes.
+
+    Returns
+    -------
+    dict
+        ``mean_return``, ``std_return``, ``spikes_per_decision``,
+        ``synaptic_events_per_decision``, ``mean_rate`` (spikes per neuron per
+        network step), ``returns``.
+    """
+    episodes = check_scalar("episodes", episodes, low=1, integer=True)
+    seed = check_scalar("seed", seed, low=0, integer=True)
+    agent, encoder, meta = load_policy(path)
+    env_seq, input_seq = np.random.SeedSequence([seed, 1]).spawn(2)
+    env_rng, input_rng = np.random.default_rng(env_seq), np.random.default_rng(input_seq)
+    agent.rng = np.random.default_rng(seed)
+    env = Environment(meta["env"])
+    for syn in agent.syn.values():
+        syn.counts = {k: 0 for k in syn.counts}
+    returns, decisions, spikes = [], 0, 0.0
+    for _ in range(episodes):
+        ret, steps, n_spikes = run_episode(env, encoder, agent, int(env_rng.integers(2**31)),
+                                           input_rng, learn=False, greedy=greedy)
+        returns.append(ret)
+        decisions += steps
+        spikes += n_spikes
+    env.close()
+    events = sum(s.counts["synaptic_events"] for s in agent.syn.values())
+    steps_per_decision = agent.config.steps_per_decision
+    return {"env": meta["env"], "episodes": episodes, "greedy": greedy,
+            "mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
+            "spikes_per_decision": spikes / decisions,
+            "synaptic_events_per_decision": events / decisions,
+            "mean_rate": spikes / decisions / steps_per_decision / agent.config.n_rec,
+            "returns": returns}

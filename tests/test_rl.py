@@ -1,0 +1,64 @@
+"""Training loop, checkpoints, resume, evaluation and bad input (small and fast: reaching
+the task targets is a benchmark, not a test)."""
+
+import json
+
+import numpy as np
+import pytest
+
+from memsim.rl import Environment, evaluate, load_policy, train
+
+SMALL = ["eprop.n_rec=16", "training.checkpoint_every=3"]
+
+
+def test_train_resume_equals_uninterrupted(tmp_path):
+    whole = train("cartpole", tmp_path / "whole.npz", seed=3, overrides=SMALL, episodes=8)
+    train("cartpole", tmp_path / "part.npz", seed=3, overrides=SMALL, episodes=5)
+    resumed = train("cartpole", tmp_path / "part.npz", seed=3, overrides=SMALL, episodes=8)
+    assert resumed["episodes"] == whole["episodes"] == 8
+    log_a = np.loadtxt(tmp_path / "whole.log.csv", delimiter=",", skiprows=1)
+    log_b = np.loadtxt(tmp_path / "part.log.csv", delimiter=",", skiprows=1)
+    assert np.array_equal(log_a[:, :3], log_b[:, :3])   # episode, return, steps
+    with np.load(tmp_path / "whole.npz") as a, np.load(tmp_path / "part.npz") as b:
+        assert all(np.array_equal(a[k], b[k]) for k in a.files)
+    meta = json.loads((tmp_path / "whole.json").read_text())
+    assert meta["config"]["eprop"]["n_rec"] == 16 and meta["memsim_version"]
+    assert meta["criterion_met"] is False
+
+
+def test_evaluate_reports_activity(tmp_path):
+    train("cartpole", tmp_path / "p.npz", seed=1, overrides=SMALL, episodes=3)
+    stats = evaluate(tmp_path / "p.npz", episodes=4, seed=9)
+    assert stats["episodes"] == 4 and len(stats["returns"]) == 4
+    assert stats["mean_return"] == pytest.approx(np.mean(stats["returns"]))
+    assert stats["synaptic_events_per_decision"] > 0
+    assert 0 <= stats["mean_rate"] <= 1
+    assert evaluate(tmp_path / "p.npz", episodes=4, seed=9) == stats   # same seed, same result
+
+
+def test_spike_inputs_and_alif_train(tmp_path):
+    meta = train("cartpole-positions", tmp_path / "s.npz", seed=2, episodes=2,
+                 overrides=SMALL + ["encoder.mode=\"spikes\"", "neuron.beta=0.5"])
+    agent, encoder, _ = load_policy(tmp_path / "s.npz")
+    assert encoder.mode == "spikes" and encoder.n_obs == 2
+    assert agent.config.neuron.beta == 0.5 and meta["episodes"] == 2
+
+
+def test_bad_input(tmp_path):
+    with pytest.raises(ValueError, match="environment must be one of"):
+        train("pong", tmp_path / "x.npz", seed=0)
+    with pytest.raises(ValueError, match="rule must be one of"):
+        train("cartpole", tmp_path / "x.npz", seed=0, rule="backprop")
+    with pytest.raises(ValueError, match="unknown key 'eprop.size'"):
+        train("cartpole", tmp_path / "x.npz", seed=0, overrides=["eprop.size=3"])
+    train("cartpole", tmp_path / "r.npz", seed=0, overrides=SMALL, episodes=3)
+    with pytest.raises(ValueError, match="different training run"):
+        train("cartpole", tmp_path / "r.npz", seed=1, overrides=SMALL, episodes=3)
+    meta = json.loads((tmp_path / "r.json").read_text())
+    meta["format"] = 99
+    (tmp_path / "r.json").write_text(json.dumps(meta))
+    with pytest.raises(ValueError, match="policy format 99"):
+        load_policy(tmp_path / "r.npz")
+    env = Environment("cartpole")
+    with pytest.raises(ValueError, match="observation must be a finite vector"):
+        env._check(np.array([np.nan, 0, 0, 0]))
