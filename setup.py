@@ -35,6 +35,7 @@ PLAIN = dict(
 extensions = [
     Extension("memsim._kernels._pulse", ["memsim/_kernels/_pulse.pyx"], **NPYRANDOM),
     Extension("memsim._kernels._circuit", ["memsim/_kernels/_circuit.pyx"], **PLAIN),
+    Extension("memsim._kernels._snn", ["memsim/_kernels/_snn.pyx"], **PLAIN),
 ]
 
 setup(

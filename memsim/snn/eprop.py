@@ -39,6 +39,7 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 
+from .._kernels import _snn
 from .._validation import as_generator, check_array, check_choice, check_scalar
 from .neurons import NeuronParams, NeuronState, neuron_step
 from .synapses import DigitalSynapses
@@ -148,6 +149,8 @@ class EpropConfig:
 
 
 _ADAM = (0.9, 0.999, 1e-8)
+_NO_EPS = np.zeros((0, 0))          # the kernel's "LIF: no adaptation eligibility"
+_RATE_STEP = 1e-3                   # running firing-rate average: 1000-step memory
 
 
 class EpropActorCritic:
@@ -164,11 +167,16 @@ class EpropActorCritic:
         Initial weights, feedback weights and action sampling.
     synapses : callable, default=DigitalSynapses
         Backend factory, called with each initial weight matrix.
+    kernels : bool, default=True
+        Run the per-step neuron and eligibility updates in the Cython kernel
+        (memsim._kernels._snn); False runs the NumPy reference of the same step.
     """
 
     PARAMS = ("w_in", "w_rec", "w_out", "w_value")
 
-    def __init__(self, n_in, n_actions, config=None, seed=None, synapses=DigitalSynapses):
+    def __init__(self, n_in, n_actions, config=None, seed=None, synapses=DigitalSynapses,
+                 kernels=True):
+        self.kernels = bool(kernels)
         self.config = EpropConfig() if config is None else config
         c = self.config
         self.n_in = check_scalar("n_in", n_in, low=1, integer=True)
@@ -202,18 +210,43 @@ class EpropActorCritic:
         c, n = self.config, self.config.n_rec
         self.state = NeuronState.rest(n)
         self.y = np.zeros(self.n_actions)
-        self.value = 0.0
+        self._value = np.zeros(1)
         self.zbar_in = np.zeros(self.n_in)
         self.zbar_rec = np.zeros(n)
         self.zbar_out = np.zeros(n)
         alif = c.neuron.beta > 0
         self.eps = {"w_in": np.zeros((self.n_in, n)) if alif else None,
                     "w_rec": np.zeros((n, n)) if alif else None}
+        self._psi = np.zeros(n)
         self.ebar = {"w_in": np.zeros((self.n_in, n)), "w_rec": np.zeros((n, n))}
         self.e_sum = {"w_in": np.zeros((self.n_in, n)), "w_rec": np.zeros((n, n))}
         self.trace = {k: np.zeros(s.shape) for k, s in self.syn.items()}
         self._pending = None
         self.spikes = 0.0
+        self._fused = self._build_fused()
+
+    @property
+    def value(self):
+        """Current output of the value readout."""
+        return float(self._value[0])
+
+    def _build_fused(self):
+        """The one-call Cython step, when every synapse is a plain float matrix."""
+        if not self.kernels or any(type(s) is not DigitalSynapses for s in self.syn.values()):
+            return None
+        p = self.config.neuron
+        st = self.state
+        state = {"v": st.v, "a": st.a, "z": st.z, "ref": st.ref, "psi": self._psi,
+                 "y": self.y, "value": self._value, "rate": self.rate}
+        traces = {"zbar_in": self.zbar_in, "zbar_rec": self.zbar_rec,
+                  "zbar_out": self.zbar_out,
+                  "eps_in": _NO_EPS if self.eps["w_in"] is None else self.eps["w_in"],
+                  "eps_rec": _NO_EPS if self.eps["w_rec"] is None else self.eps["w_rec"],
+                  "ebar_in": self.ebar["w_in"], "ebar_rec": self.ebar["w_rec"],
+                  "esum_in": self.e_sum["w_in"], "esum_rec": self.e_sum["w_rec"]}
+        weights = {k: s.weights for k, s in self.syn.items()}
+        params = (p.alpha, p.rho, p.v_th, p.beta, p.gamma_pd, p.n_ref, self.kappa, _RATE_STEP)
+        return _snn.FusedNetwork(state, traces, weights, params)
 
     def weights(self, name):
         """Current weights of ``name`` (one of :attr:`PARAMS`)."""
@@ -222,25 +255,37 @@ class EpropActorCritic:
     # ---------------------------------------------------------------- dynamics
     def network_step(self, x, learn=True):
         """One network step under input ``x`` (n_in,); returns the spikes."""
-        c = self.config
+        p = self.config.neuron
         z_prev = self.state.z
         current = self.syn["w_in"].propagate(x) + self.syn["w_rec"].propagate(z_prev)
-        psi = neuron_step(c.neuron, self.state, current)
-        z = self.state.z
-        alpha = c.neuron.alpha
-        self.zbar_in *= alpha
+        self.zbar_in *= p.alpha
         self.zbar_in += x
-        self.zbar_rec *= alpha
+        self.zbar_rec *= p.alpha
         self.zbar_rec += z_prev
+        if self.kernels:
+            st = self.state
+            _snn.neuron_update(st.v, st.a, st.z, st.ref, current, self._psi, p.alpha, p.rho,
+                               p.v_th, p.beta, p.gamma_pd, p.n_ref)
+            psi = self._psi
+        else:
+            psi = neuron_step(p, self.state, current)
+        z = self.state.z
         if learn:
             for name, zbar in (("w_in", self.zbar_in), ("w_rec", self.zbar_rec)):
-                e = eligibility_step(psi, zbar, self.eps[name], c.neuron.beta, c.neuron.rho)
+                if self.kernels:
+                    eps = self.eps[name] if self.eps[name] is not None else _NO_EPS
+                    _snn.eligibility_update(psi, zbar, eps, self.ebar[name], self.e_sum[name],
+                                            p.beta, p.rho, self.kappa)
+                    continue
+                e = eligibility_step(psi, zbar, self.eps[name], p.beta, p.rho)
                 self.ebar[name] *= self.kappa
                 self.ebar[name] += e
                 self.e_sum[name] += e
-        self.rate += 1e-3 * (z - self.rate)
-        self.y = self.kappa * self.y + self.syn["w_out"].propagate(z)
-        self.value = self.kappa * self.value + float(self.syn["w_value"].propagate(z)[0])
+        self.rate += _RATE_STEP * (z - self.rate)
+        self.y *= self.kappa
+        self.y += self.syn["w_out"].propagate(z)
+        self._value *= self.kappa
+        self._value += self.syn["w_value"].propagate(z)
         self.zbar_out *= self.kappa
         self.zbar_out += z
         self.spikes += z.sum()
@@ -269,8 +314,19 @@ class EpropActorCritic:
         -------
         int
         """
-        for k in range(self.config.steps_per_decision):
-            self.network_step(inputs(k) if callable(inputs) else inputs, learn)
+        steps = self.config.steps_per_decision
+        if self._fused is not None:
+            xs = (np.array([inputs(k) for k in range(steps)]) if callable(inputs)
+                  else np.ascontiguousarray(inputs, dtype=float)[None, :])
+            spikes, *events = self._fused.run(xs, steps, learn)
+            self.spikes += spikes
+            for name, count in zip(self.PARAMS, events):
+                self.syn[name].counts["synaptic_events"] += int(count)
+            for syn in self.syn.values():
+                syn.counts["propagations"] += steps
+        else:
+            for k in range(steps):
+                self.network_step(inputs(k) if callable(inputs) else inputs, learn)
         pi = self.policy()
         action = int(np.argmax(pi)) if greedy else int(self.rng.choice(self.n_actions, p=pi))
         if learn:
@@ -296,18 +352,22 @@ class EpropActorCritic:
         signal = b @ (onehot - pi) + c.c_value * b_v
         signal_h = b @ d_entropy
         decay = c.gamma * c.lam
-        local = {"w_in": signal[None, :] * self.ebar["w_in"],
-                 "w_rec": signal[None, :] * self.ebar["w_rec"],
-                 "w_out": self.zbar_out[:, None] * (onehot - pi)[None, :],
-                 "w_value": c.c_value * self.zbar_out[:, None]}
-        for name, g in local.items():
+        rate_error = self.rate - c.rate_target
+        for name in ("w_in", "w_rec"):
+            if self.kernels:
+                _snn.decision_update(self.trace[name], self.grad[name], self.ebar[name],
+                                     self.e_sum[name], signal, signal_h, rate_error, decay,
+                                     c.c_entropy, c.c_rate)
+                continue
+            self.trace[name] *= decay
+            self.trace[name] += signal[None, :] * self.ebar[name]
+            self.grad[name] += (c.c_entropy * signal_h[None, :] * self.ebar[name]
+                                - c.c_rate * rate_error[None, :] * self.e_sum[name])
+            self.e_sum[name][:] = 0.0
+        for name, g in (("w_out", self.zbar_out[:, None] * (onehot - pi)[None, :]),
+                        ("w_value", c.c_value * self.zbar_out[:, None])):
             self.trace[name] *= decay
             self.trace[name] += g
-        rate_error = (self.rate - c.rate_target)[None, :]
-        for name in ("w_in", "w_rec"):
-            self.grad[name] += (c.c_entropy * signal_h[None, :] * self.ebar[name]
-                                - c.c_rate * rate_error * self.e_sum[name])
-            self.e_sum[name][:] = 0.0
         self.grad["w_out"] += c.c_entropy * self.zbar_out[:, None] * d_entropy[None, :]
         self.env_steps += 1
         if self.env_steps % c.update_every == 0:
@@ -374,3 +434,4 @@ class EpropActorCritic:
         self.rate = np.array(arrays["rate"], float)
         self.adam_t = int(arrays["adam/t"])
         self.env_steps = int(arrays["env_steps"])
+        self._fused = self._build_fused()

@@ -117,7 +117,7 @@ def neuron_step(params, state, current):
     state.v += current - p.v_th * state.z
     distance = state.v - (p.v_th + p.beta * state.a)
     free = state.ref == 0
-    state.z = ((distance > 0.0) & free).astype(float)
+    state.z[:] = (distance > 0.0) & free
     psi = (p.gamma_pd / p.v_th) * np.maximum(0.0, 1.0 - np.abs(distance) / p.v_th)
     psi[~free] = 0.0
     state.ref = np.where(state.z > 0, p.n_ref, np.maximum(state.ref - 1, 0))

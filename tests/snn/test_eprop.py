@@ -4,7 +4,8 @@ symmetric feedback, reward learning on a small task, determinism, persistence.""
 import numpy as np
 import pytest
 
-from memsim.snn import EpropActorCritic, EpropConfig, NeuronParams, eligibility_step
+from memsim.snn import (DigitalSynapses, EpropActorCritic, EpropConfig, NeuronParams,
+                        eligibility_step)
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.7])
@@ -133,3 +134,38 @@ def test_state_dict_round_trip_and_config_round_trip():
         EpropActorCritic(4, 3, config, seed=0).load_state_dict(net.state_dict())
     with pytest.raises(ValueError, match="reward must be finite"):
         net.observe(float("nan"), terminal=True)
+
+
+class OtherSynapses(DigitalSynapses):
+    """Any backend that is not the plain float one: the step runs per function."""
+
+
+@pytest.mark.parametrize("input_kind", ["analog", "spikes"])
+@pytest.mark.parametrize("beta", [0.0, 0.4], ids=["LIF", "ALIF"])
+def test_cython_step_equals_numpy_step(beta, input_kind):
+    """Fused kernel (float synapses), per-function kernels (other backends) and the
+    NumPy reference reach the same weights, spikes and synaptic-event counts."""
+    config = EpropConfig(n_rec=24, neuron=NeuronParams(beta=beta), update_every=3,
+                         w_in_scale=3.0)
+    variants = [dict(kernels=True), dict(kernels=True, synapses=OtherSynapses),
+                dict(kernels=False)]
+    nets = [EpropActorCritic(8, 3, config, seed=4, **v) for v in variants]
+    assert nets[0]._fused is not None and nets[1]._fused is None
+    rng = np.random.default_rng(0)
+    inputs = rng.uniform(0, 1, (60, 5, 8)) * (rng.random((60, 5, 8)) < 0.4)
+    rewards = rng.normal(size=60)
+    for net in nets:
+        for t in range(60):
+            x = (lambda k, t=t: inputs[t, k]) if input_kind == "spikes" else inputs[t, 0]
+            net.decide(x)
+            net.observe(rewards[t], terminal=t % 20 == 19)
+            if t % 20 == 19:
+                net.reset()
+    reference = nets[2].state_dict()
+    for net in nets[:2]:
+        state = net.state_dict()
+        for key in reference:
+            assert np.allclose(state[key], reference[key], rtol=1e-12, atol=1e-14), key
+        assert net.spikes == nets[2].spikes
+        for name in net.PARAMS:
+            assert net.syn[name].counts == nets[2].syn[name].counts, name

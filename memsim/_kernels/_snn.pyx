@@ -1,0 +1,198 @@
+# cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
+"""Inner loop of e-prop training: neuron update, eligibility and trace updates, fused.
+
+Python face: memsim.snn.eprop (EpropActorCritic with ``kernels=True``).
+Inputs are validated there; nothing is checked here. NumPy references:
+memsim.snn.neurons.neuron_step, memsim.snn.eprop.eligibility_step and the
+NumPy branch of EpropActorCritic (tests check the two paths agree).
+Equations: see those modules.
+"""
+
+from libc.math cimport fabs
+from libc.stdint cimport int64_t
+
+
+def neuron_update(double[::1] v, double[::1] a, double[::1] z, int64_t[::1] ref,
+                  const double[::1] current, double[::1] psi, double alpha, double rho,
+                  double v_th, double beta, double gamma_pd, int64_t n_ref):
+    """One LIF/ALIF step in place (as neuron_step); writes psi, returns the spike count."""
+    cdef Py_ssize_t j, n = v.shape[0]
+    cdef double dist, p, spikes = 0.0
+    with nogil:
+        for j in range(n):
+            a[j] = rho * a[j] + z[j]
+            v[j] = alpha * v[j] + current[j] - v_th * z[j]
+            dist = v[j] - (v_th + beta * a[j])
+            if ref[j] == 0:
+                z[j] = 1.0 if dist > 0.0 else 0.0
+                p = 1.0 - fabs(dist) / v_th
+                psi[j] = (gamma_pd / v_th) * p if p > 0.0 else 0.0
+            else:
+                z[j] = 0.0
+                psi[j] = 0.0
+            if z[j] > 0.0:
+                ref[j] = n_ref
+            elif ref[j] > 0:
+                ref[j] -= 1
+            spikes += z[j]
+    return spikes
+
+
+def eligibility_update(const double[::1] psi, const double[::1] zbar, double[:, ::1] eps,
+                       double[:, ::1] ebar, double[:, ::1] esum, double beta, double rho,
+                       double kappa):
+    """e = psi (zbar - beta eps) [eps updated, ALIF], ebar = kappa ebar + e, esum += e.
+
+    ``eps`` of shape (0, 0) means LIF (``e = zbar psi``).
+    """
+    cdef Py_ssize_t i, j, n_pre = ebar.shape[0], n_post = ebar.shape[1]
+    cdef bint alif = eps.shape[0] > 0
+    cdef double zb, e, pj
+    with nogil:
+        for i in range(n_pre):
+            zb = zbar[i]
+            if alif:
+                for j in range(n_post):
+                    pj = psi[j]
+                    e = pj * (zb - beta * eps[i, j])
+                    eps[i, j] = pj * zb + (rho - pj * beta) * eps[i, j]
+                    ebar[i, j] = kappa * ebar[i, j] + e
+                    esum[i, j] += e
+            else:
+                for j in range(n_post):
+                    e = psi[j] * zb
+                    ebar[i, j] = kappa * ebar[i, j] + e
+                    esum[i, j] += e
+
+
+def decision_update(double[:, ::1] trace, double[:, ::1] grad, const double[:, ::1] ebar,
+                    double[:, ::1] esum, const double[::1] signal,
+                    const double[::1] signal_h, const double[::1] rate_error, double decay,
+                    double c_entropy, double c_rate):
+    """At a decision: trace = decay trace + signal ebar; grad += c_H signal_h ebar -
+    c_f rate_error esum; esum = 0 (per postsynaptic column)."""
+    cdef Py_ssize_t i, j, n_pre = ebar.shape[0], n_post = ebar.shape[1]
+    cdef double eb
+    with nogil:
+        for i in range(n_pre):
+            for j in range(n_post):
+                eb = ebar[i, j]
+                trace[i, j] = decay * trace[i, j] + signal[j] * eb
+                grad[i, j] += c_entropy * signal_h[j] * eb - c_rate * rate_error[j] * esum[i, j]
+                esum[i, j] = 0.0
+
+
+cdef class FusedNetwork:
+    """All network steps of one decision for float synapses, in one call.
+
+    Holds views of the agent's own arrays (state, traces, weights), so the
+    agent sees every update. Per step it does what EpropActorCritic's NumPy
+    path does: currents through W_in and W_rec (recurrent input summed over
+    spiking neurons only), presynaptic traces, neuron update, eligibility
+    (when learning), running rate, leaky readouts.
+    """
+
+    cdef double[::1] v, a, z, psi, zbar_in, zbar_rec, zbar_out, y, value, rate, current
+    cdef int64_t[::1] ref
+    cdef double[:, ::1] w_in, w_rec, w_out, w_value
+    cdef double[:, ::1] eps_in, eps_rec, ebar_in, ebar_rec, esum_in, esum_rec
+    cdef double alpha, rho, v_th, beta, gamma_pd, kappa, rate_step
+    cdef int64_t n_ref
+    cdef int64_t[::1] active
+
+    def __init__(self, state, traces, weights, params):
+        self.v, self.a, self.z, self.ref = state["v"], state["a"], state["z"], state["ref"]
+        self.psi, self.y, self.value, self.rate = (state["psi"], state["y"], state["value"],
+                                                   state["rate"])
+        self.zbar_in, self.zbar_rec, self.zbar_out = (traces["zbar_in"], traces["zbar_rec"],
+                                                      traces["zbar_out"])
+        self.eps_in, self.eps_rec = traces["eps_in"], traces["eps_rec"]
+        self.ebar_in, self.ebar_rec = traces["ebar_in"], traces["ebar_rec"]
+        self.esum_in, self.esum_rec = traces["esum_in"], traces["esum_rec"]
+        self.w_in, self.w_rec = weights["w_in"], weights["w_rec"]
+        self.w_out, self.w_value = weights["w_out"], weights["w_value"]
+        (self.alpha, self.rho, self.v_th, self.beta, self.gamma_pd, self.n_ref, self.kappa,
+         self.rate_step) = params
+        n = self.v.shape[0]
+        import numpy as np
+        self.current = np.zeros(n)
+        self.active = np.zeros(n, dtype=np.int64)
+
+    def run(self, const double[:, ::1] xs, int steps, bint learn):
+        """``steps`` network steps with inputs ``xs`` (one row per step, or one row for
+        all); returns ``(spikes, events_in, events_rec, events_out, events_value)``:
+        synaptic events (nonzero presynaptic values times fan-out) of each matrix."""
+        cdef Py_ssize_t k, k2, i, j, m, n = self.v.shape[0], n_in = self.w_in.shape[0]
+        cdef Py_ssize_t n_out = self.w_out.shape[1], n_active
+        cdef double xi, spikes = 0.0, ev_in = 0.0, ev_rec = 0.0, ev_out = 0.0, ev_value = 0.0
+        cdef double dist, p, zsum
+        cdef const double[::1] x
+        for k in range(steps):
+            x = xs[k if xs.shape[0] > 1 else 0]
+            with nogil:
+                # currents: dense input, recurrent input from the neurons that spiked
+                for j in range(n):
+                    self.current[j] = 0.0
+                for i in range(n_in):
+                    xi = x[i]
+                    if xi != 0.0:
+                        ev_in += n
+                        for j in range(n):
+                            self.current[j] += xi * self.w_in[i, j]
+                n_active = 0
+                for i in range(n):
+                    if self.z[i] > 0.0:
+                        self.active[n_active] = i
+                        n_active += 1
+                ev_rec += n_active * n
+                for m in range(n_active):
+                    i = self.active[m]
+                    for j in range(n):
+                        self.current[j] += self.w_rec[i, j]
+                # presynaptic traces (recurrent: last step's spikes)
+                for i in range(n_in):
+                    self.zbar_in[i] = self.alpha * self.zbar_in[i] + x[i]
+                for i in range(n):
+                    self.zbar_rec[i] = self.alpha * self.zbar_rec[i] + self.z[i]
+                # neurons
+                zsum = 0.0
+                for j in range(n):
+                    self.a[j] = self.rho * self.a[j] + self.z[j]
+                    self.v[j] = self.alpha * self.v[j] + self.current[j] - self.v_th * self.z[j]
+                    dist = self.v[j] - (self.v_th + self.beta * self.a[j])
+                    if self.ref[j] == 0:
+                        self.z[j] = 1.0 if dist > 0.0 else 0.0
+                        p = 1.0 - fabs(dist) / self.v_th
+                        self.psi[j] = (self.gamma_pd / self.v_th) * p if p > 0.0 else 0.0
+                    else:
+                        self.z[j] = 0.0
+                        self.psi[j] = 0.0
+                    if self.z[j] > 0.0:
+                        self.ref[j] = self.n_ref
+                    elif self.ref[j] > 0:
+                        self.ref[j] -= 1
+                    zsum += self.z[j]
+                spikes += zsum
+            if learn:
+                eligibility_update(self.psi, self.zbar_in,
+                                   self.eps_in, self.ebar_in, self.esum_in, self.beta,
+                                   self.rho, self.kappa)
+                eligibility_update(self.psi, self.zbar_rec,
+                                   self.eps_rec, self.ebar_rec, self.esum_rec, self.beta,
+                                   self.rho, self.kappa)
+            with nogil:
+                for j in range(n):
+                    self.rate[j] += self.rate_step * (self.z[j] - self.rate[j])
+                for k2 in range(n_out):
+                    self.y[k2] *= self.kappa
+                self.value[0] *= self.kappa
+                for j in range(n):
+                    self.zbar_out[j] *= self.kappa
+                    if self.z[j] > 0.0:
+                        self.zbar_out[j] += 1.0
+                        ev_out += n_out
+                        ev_value += 1.0
+                        for k2 in range(n_out):
+                            self.y[k2] += self.w_out[j, k2]
+                        self.value[0] += self.w_value[j, 0]
+        return spikes, ev_in, ev_rec, ev_out, ev_value
