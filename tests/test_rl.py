@@ -62,3 +62,11 @@ def test_bad_input(tmp_path):
     env = Environment("cartpole")
     with pytest.raises(ValueError, match="observation must be a finite vector"):
         env._check(np.array([np.nan, 0, 0, 0]))
+
+
+def test_rstdp_trains_and_evaluates(tmp_path):
+    meta = train("cartpole", tmp_path / "r.npz", seed=0, rule="rstdp", episodes=3,
+                 overrides=["rstdp.n_rec=16"])
+    assert meta["rule"] == "rstdp" and meta["episodes"] == 3
+    stats = evaluate(tmp_path / "r.npz", episodes=2, seed=0)
+    assert stats["synaptic_events_per_decision"] > 0

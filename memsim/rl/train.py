@@ -25,6 +25,7 @@ from .._io import atomic_path, write_json, write_text
 from .._validation import check_choice, check_scalar
 from ..config import load_config
 from ..snn import EpropActorCritic, EpropConfig, GaussianFields, NeuronParams
+from ..snn.rstdp import RstdpAgent, RstdpConfig
 from .envs import Environment, task
 
 FORMAT = 1                  # policy file layout; bump on incompatible changes
@@ -38,6 +39,9 @@ TRAIN_DEFAULTS = {
               "hidden_lr_scale": 0.1, "gamma": 0.99, "lam": 0.9, "c_value": 0.5,
               "c_entropy": 0.003, "c_rate": 0.1, "rate_target": 0.05, "update_every": 10,
               "feedback": "random", "w_in_scale": 1.0, "w_rec_scale": 1.0, "w_out_scale": 0.1},
+    "rstdp": {"n_rec": 100, "steps_per_decision": 5, "tau_plus": 20e-3, "tau_minus": 20e-3,
+              "tau_z": 25e-3, "a_plus": 1.0, "a_minus": -1.0, "lr": 1e-3, "epsilon": 0.05,
+              "reward_tau": 100.0, "w_in_scale": 1.0, "w_rec_scale": 1.0, "w_out_scale": 1.0},
     "training": {"episodes": 3000, "max_seconds": 600.0, "window": 20,
                  "checkpoint_every": 50},
 }
@@ -45,14 +49,23 @@ TRAIN_DEFAULTS = {
 LOG_FIELDS = ("episode", "return", "steps", "seconds", "spikes_per_decision", "mean_rate")
 
 
-def build_agent(env_name, config, seed):
-    """Encoder and e-prop agent for ``env_name`` from a training config."""
+RULES = ("eprop", "rstdp")
+
+
+def build_agent(env_name, config, seed, rule="eprop"):
+    """Encoder and agent (``rule``: e-prop or R-STDP) for ``env_name`` from a config."""
     spec = task(env_name)
     enc = config["encoder"]
     encoder = GaussianFields(spec.low, spec.high, n_fields=enc["n_fields"], width=enc["width"],
                              mode=enc["mode"], gain=enc["gain"], p_max=enc["p_max"])
-    eprop = EpropConfig(neuron=NeuronParams(**config["neuron"]), **config["eprop"])
-    return encoder, EpropActorCritic(encoder.n_inputs, spec.n_actions, eprop, seed=seed)
+    neuron = NeuronParams(**config["neuron"])
+    if check_choice("rule", rule, RULES) == "rstdp":
+        agent = RstdpAgent(encoder.n_inputs, spec.n_actions,
+                           RstdpConfig(neuron=neuron, **config["rstdp"]), seed=seed)
+    else:
+        agent = EpropActorCritic(encoder.n_inputs, spec.n_actions,
+                                 EpropConfig(neuron=neuron, **config["eprop"]), seed=seed)
+    return encoder, agent
 
 
 def _inputs(encoder, obs, rng):
@@ -121,8 +134,8 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     seed : int
         Seed of the initial weights, action sampling, spike inputs and the
         environment's episodes.
-    rule : {"eprop"}
-        Learning rule.
+    rule : {"eprop", "rstdp"}
+        Learning rule: reward-based e-prop or reward-modulated STDP.
     config_path : str, optional
         TOML file of :data:`TRAIN_DEFAULTS` keys.
     overrides : sequence of str
@@ -140,7 +153,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
         The policy metadata (also written to ``<out>.json``).
     """
     spec = task(env_name)
-    check_choice("rule", rule, ("eprop",))
+    check_choice("rule", rule, RULES)
     seed = check_scalar("seed", seed, low=0, integer=True)
     config = load_config(TRAIN_DEFAULTS, config_path, overrides)
     if episodes is not None:
@@ -152,7 +165,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     budget = check_scalar("training.max_seconds", tr["max_seconds"], low=0.0, low_inclusive=False)
     paths = _paths(out)
     agent_seq, env_seq, input_seq = np.random.SeedSequence(seed).spawn(3)
-    encoder, agent = build_agent(env_name, config, np.random.default_rng(agent_seq))
+    encoder, agent = build_agent(env_name, config, np.random.default_rng(agent_seq), rule)
     env_rng, input_rng = np.random.default_rng(env_seq), np.random.default_rng(input_seq)
     meta = {"format": FORMAT, "memsim_version": __version__, "env": env_name, "rule": rule,
             "seed": seed, "config": config, "target": spec.target, "command": command}
@@ -212,7 +225,8 @@ def load_policy(path):
         raise ValueError(f"{path}: policy format {meta.get('format')!r} (memsim "
                          f"{meta.get('memsim_version')}) is not the format {FORMAT} this "
                          f"memsim {__version__} reads")
-    encoder, agent = build_agent(meta["env"], meta["config"], np.random.default_rng(0))
+    encoder, agent = build_agent(meta["env"], meta["config"], np.random.default_rng(0),
+                                 meta["rule"])
     with np.load(paths["policy"]) as arrays:
         agent.load_state_dict(dict(arrays))
     return agent, encoder, meta

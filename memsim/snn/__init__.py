@@ -8,12 +8,16 @@ DigitalSynapses
     The float-weight synapse backend (propagate, update).
 EpropActorCritic, EpropConfig, eligibility_step
     Reward-based e-prop (Bellec et al. 2020): online actor-critic learning.
+RstdpAgent, RstdpConfig
+    Reward-modulated STDP with an eligibility trace (Florian 2007), the baseline.
 """
 
 from .encoders import GaussianFields
 from .eprop import EpropActorCritic, EpropConfig, eligibility_step
 from .neurons import NeuronParams, NeuronState, neuron_step
+from .rstdp import RstdpAgent, RstdpConfig
 from .synapses import DigitalSynapses
 
 __all__ = ["DigitalSynapses", "EpropActorCritic", "EpropConfig", "GaussianFields",
-           "NeuronParams", "NeuronState", "eligibility_step", "neuron_step"]
+           "NeuronParams", "NeuronState", "RstdpAgent", "RstdpConfig", "eligibility_step",
+           "neuron_step"]

@@ -1,0 +1,188 @@
+"""Reward-modulated STDP with an eligibility trace (Florian 2007, MSTDPET): the baseline rule.
+
+Florian, "Reinforcement learning through modulation of spike-timing-dependent
+synaptic plasticity", Neural Computation 19:1468 (2007), Eqs. 14-18. For a
+synapse from presynaptic spike train ``f_i`` to postsynaptic ``f_j``, per step::
+
+    P+_i = P+_i exp(-dt / tau_plus)  + A_plus  f_i        (presynaptic trace)
+    P-_j = P-_j exp(-dt / tau_minus) + A_minus f_j        (postsynaptic trace, A_minus < 0)
+    xi_ij = P+_i f_j + P-_j f_i                            (STDP: pre before post > 0)
+    z_ij  = z_ij exp(-dt / tau_z) + xi_ij                  (eligibility trace)
+    w_ij += gamma (r - rbar) z_ij                           (at each reward)
+
+The network: Gaussian-field inputs drive recurrent LIF neurons, which drive
+``n_actions`` spiking action neurons; the action is the one whose neuron
+spiked most during the decision (ties broken at random), with probability
+``epsilon`` of a random action while learning. ``rbar`` is a running mean
+of the reward (time constant ``reward_tau`` decisions).
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+
+import numpy as np
+
+from .._validation import as_generator, check_array, check_scalar
+from .neurons import NeuronParams, NeuronState, neuron_step
+from .synapses import DigitalSynapses
+
+
+@dataclass(frozen=True)
+class RstdpConfig:
+    """Hyper-parameters of the R-STDP agent (every one is saved with a policy)."""
+
+    n_rec: int = 100
+    neuron: NeuronParams = field(default_factory=NeuronParams)
+    steps_per_decision: int = 5
+    tau_plus: float = 20e-3
+    tau_minus: float = 20e-3
+    tau_z: float = 25e-3
+    a_plus: float = 1.0
+    a_minus: float = -1.0
+    lr: float = 1e-3
+    epsilon: float = 0.05
+    reward_tau: float = 100.0
+    w_in_scale: float = 1.0
+    w_rec_scale: float = 1.0
+    w_out_scale: float = 1.0
+
+    def __post_init__(self):
+        for name in ("n_rec", "steps_per_decision"):
+            check_scalar(name, getattr(self, name), low=1, integer=True)
+        for name in ("tau_plus", "tau_minus", "tau_z", "reward_tau"):
+            check_scalar(name, getattr(self, name), low=0.0, low_inclusive=False)
+        check_scalar("a_plus", self.a_plus, low=0.0)
+        check_scalar("a_minus", self.a_minus, high=0.0)
+        check_scalar("epsilon", self.epsilon, low=0.0, high=1.0)
+        for name in ("lr", "w_in_scale", "w_rec_scale", "w_out_scale"):
+            check_scalar(name, getattr(self, name), low=0.0)
+
+    def to_dict(self):
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, values):
+        values = dict(values)
+        known = {f.name for f in fields(cls)}
+        extra = sorted(set(values) - known)
+        if extra:
+            raise ValueError(f"unknown R-STDP parameter(s) {extra}; known: {sorted(known)}")
+        if "neuron" in values:
+            values["neuron"] = NeuronParams(**values["neuron"])
+        return cls(**values)
+
+
+class StdpTrace:
+    """MSTDPET traces of one weight matrix (n_pre, n_post)."""
+
+    def __init__(self, n_pre, n_post, config):
+        dt = config.neuron.dt
+        self.decay_plus = np.exp(-dt / config.tau_plus)
+        self.decay_minus = np.exp(-dt / config.tau_minus)
+        self.decay_z = np.exp(-dt / config.tau_z)
+        self.a_plus, self.a_minus = config.a_plus, config.a_minus
+        self.p_plus = np.zeros(n_pre)
+        self.p_minus = np.zeros(n_post)
+        self.z = np.zeros((n_pre, n_post))
+
+    def step(self, pre, post):
+        """Advance by one step with presynaptic spikes ``pre`` and postsynaptic ``post``."""
+        self.p_plus *= self.decay_plus
+        self.p_plus += self.a_plus * pre
+        self.p_minus *= self.decay_minus
+        self.p_minus += self.a_minus * post
+        self.z *= self.decay_z
+        self.z += self.p_plus[:, None] * post[None, :] + pre[:, None] * self.p_minus[None, :]
+
+
+class RstdpAgent:
+    """Recurrent spiking network with spiking action neurons, trained by MSTDPET.
+
+    Same interface as :class:`memsim.snn.EpropActorCritic` (``reset``,
+    ``decide``, ``observe``, ``state_dict``, ``load_state_dict``, ``syn``).
+    """
+
+    PARAMS = ("w_in", "w_rec", "w_out")
+
+    def __init__(self, n_in, n_actions, config=None, seed=None, synapses=DigitalSynapses):
+        self.config = RstdpConfig() if config is None else config
+        c = self.config
+        self.n_in = check_scalar("n_in", n_in, low=1, integer=True)
+        self.n_actions = check_scalar("n_actions", n_actions, low=2, integer=True)
+        self.rng = as_generator(seed)
+        self._synapses = synapses
+        n = c.n_rec
+        w_rec = self.rng.normal(0.0, c.w_rec_scale / np.sqrt(n), (n, n))
+        np.fill_diagonal(w_rec, 0.0)
+        self.syn = {
+            "w_in": synapses(self.rng.normal(0.0, c.w_in_scale / np.sqrt(n_in), (n_in, n))),
+            "w_rec": synapses(w_rec),
+            "w_out": synapses(np.abs(self.rng.normal(0.0, c.w_out_scale / np.sqrt(n),
+                                                     (n, n_actions)))),
+        }
+        self.reward_mean = 0.0
+        self.rate = np.zeros(n)
+        self.reset()
+
+    def reset(self):
+        """Start an episode: neurons at rest, traces cleared."""
+        c = self.config
+        self.hidden = NeuronState.rest(c.n_rec)
+        self.action_neurons = NeuronState.rest(self.n_actions)
+        self.traces = {"w_in": StdpTrace(self.n_in, c.n_rec, c),
+                       "w_rec": StdpTrace(c.n_rec, c.n_rec, c),
+                       "w_out": StdpTrace(c.n_rec, self.n_actions, c)}
+        self.spikes = 0.0
+
+    def decide(self, inputs, greedy=False, learn=True):
+        """Run ``steps_per_decision`` network steps; the action neuron that spiked most wins."""
+        c = self.config
+        counts = np.zeros(self.n_actions)
+        for k in range(c.steps_per_decision):
+            x = inputs(k) if callable(inputs) else inputs
+            z_prev = self.hidden.z.copy()
+            current = self.syn["w_in"].propagate(x) + self.syn["w_rec"].propagate(z_prev)
+            neuron_step(c.neuron, self.hidden, current)
+            z = self.hidden.z
+            neuron_step(c.neuron, self.action_neurons, self.syn["w_out"].propagate(z))
+            if learn:
+                self.traces["w_in"].step(x, z)
+                self.traces["w_rec"].step(z_prev, z)
+                self.traces["w_out"].step(z, self.action_neurons.z)
+            counts += self.action_neurons.z
+            self.spikes += z.sum()
+            self.rate += 1e-3 * (z - self.rate)
+        best = np.flatnonzero(counts == counts.max())
+        if learn and not greedy and self.rng.random() < c.epsilon:
+            return int(self.rng.integers(self.n_actions))
+        return int(best[0] if greedy else self.rng.choice(best))
+
+    def observe(self, reward, terminal):
+        """Apply ``lr (r - rbar) z`` to every synapse and update the reward baseline."""
+        reward = float(reward)
+        if not np.isfinite(reward):
+            raise ValueError(f"reward must be finite, got {reward!r}")
+        c = self.config
+        modulation = reward - self.reward_mean
+        self.reward_mean += (reward - self.reward_mean) / c.reward_tau
+        for name in self.PARAMS:
+            step = c.lr * modulation * self.traces[name].z
+            if name == "w_rec":
+                np.fill_diagonal(step, 0.0)
+            self.syn[name].update(step)
+
+    def state_dict(self):
+        out = {f"weights/{k}": s.weights.copy() for k, s in self.syn.items()}
+        out.update({"reward_mean": np.array(self.reward_mean), "rate": self.rate.copy()})
+        return out
+
+    def load_state_dict(self, arrays):
+        for k, s in self.syn.items():
+            w = check_array(f"weights/{k}", arrays[f"weights/{k}"], ndim=2)
+            if w.shape != s.shape:
+                raise ValueError(f"weights/{k} has shape {w.shape}, this network needs "
+                                 f"{s.shape}")
+            self.syn[k] = self._synapses(w)
+        self.reward_mean = float(arrays["reward_mean"])
+        self.rate = np.array(arrays["rate"], float)
