@@ -35,12 +35,13 @@ no backpropagation through time, no replay, no stored trajectory.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from .._kernels import _snn
-from .._validation import as_generator, check_array, check_choice, check_scalar
+from .._validation import as_generator, check_choice, check_scalar
+from ._agent import AgentConfig, initial_weights, restore_synapses
 from .neurons import NeuronParams, NeuronState, neuron_step
 from .synapses import DigitalSynapses
 
@@ -68,7 +69,7 @@ def eligibility_step(psi, zbar, eps, beta, rho):
 
 
 @dataclass(frozen=True)
-class EpropConfig:
+class EpropConfig(AgentConfig):
     """Hyper-parameters of the e-prop actor-critic (every one is saved with a policy).
 
     Parameters
@@ -131,21 +132,6 @@ class EpropConfig:
         if not isinstance(self.neuron, NeuronParams):
             raise TypeError(f"neuron must be NeuronParams, got {self.neuron!r}")
 
-    def to_dict(self):
-        """Flat-ish dict (neuron parameters nested) for JSON metadata."""
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values):
-        """Inverse of :meth:`to_dict`; unknown keys are an error."""
-        values = dict(values)
-        known = {f.name for f in fields(cls)}
-        extra = sorted(set(values) - known)
-        if extra:
-            raise ValueError(f"unknown e-prop parameter(s) {extra}; known: {sorted(known)}")
-        if "neuron" in values:
-            values["neuron"] = NeuronParams(**values["neuron"])
-        return cls(**values)
 
 
 _ADAM = (0.9, 0.999, 1e-8)
@@ -183,16 +169,10 @@ class EpropActorCritic:
         self.n_actions = check_scalar("n_actions", n_actions, low=2, integer=True)
         self.rng = as_generator(seed)
         n = c.n_rec
-        w_rec = self.rng.normal(0.0, c.w_rec_scale / np.sqrt(n), (n, n))
-        np.fill_diagonal(w_rec, 0.0)
+        w_in, w_rec, w_out = initial_weights(self.rng, n_in, n, n_actions, c)
         self._synapses = synapses
-        self.syn = {
-            "w_in": synapses(self.rng.normal(0.0, c.w_in_scale / np.sqrt(n_in), (n_in, n))),
-            "w_rec": synapses(w_rec),
-            "w_out": synapses(self.rng.normal(0.0, c.w_out_scale / np.sqrt(n),
-                                              (n, n_actions))),
-            "w_value": synapses(np.zeros((n, 1))),
-        }
+        self.syn = {"w_in": synapses(w_in), "w_rec": synapses(w_rec), "w_out": synapses(w_out),
+                    "w_value": synapses(np.zeros((n, 1)))}
         self.b_random = self.rng.normal(0.0, 1.0 / np.sqrt(n_actions), (n, n_actions))
         self.b_value = self.rng.normal(0.0, 1.0, n)
         self.kappa = np.exp(-c.neuron.dt / c.tau_out)
@@ -420,12 +400,8 @@ class EpropActorCritic:
 
     def load_state_dict(self, arrays):
         """Restore :meth:`state_dict` (shapes must match this network)."""
-        for k, s in self.syn.items():
-            w = check_array(f"weights/{k}", arrays[f"weights/{k}"], ndim=2)
-            if w.shape != s.shape:
-                raise ValueError(f"weights/{k} has shape {w.shape}, this network needs "
-                                 f"{s.shape}")
-            self.syn[k] = self._synapses(w)
+        restore_synapses(self.syn, arrays, self._synapses)
+        for k in self.syn:
             self.adam_m[k] = np.array(arrays[f"adam/m/{k}"], float)
             self.adam_v[k] = np.array(arrays[f"adam/v/{k}"], float)
             self.grad[k] = np.array(arrays[f"grad/{k}"], float)

@@ -19,17 +19,18 @@ of the reward (time constant ``reward_tau`` decisions).
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from .._validation import as_generator, check_array, check_scalar
+from .._validation import as_generator, check_scalar
+from ._agent import AgentConfig, initial_weights, restore_synapses
 from .neurons import NeuronParams, NeuronState, neuron_step
 from .synapses import DigitalSynapses
 
 
 @dataclass(frozen=True)
-class RstdpConfig:
+class RstdpConfig(AgentConfig):
     """Hyper-parameters of the R-STDP agent (every one is saved with a policy)."""
 
     n_rec: int = 100
@@ -58,19 +59,6 @@ class RstdpConfig:
         for name in ("lr", "w_in_scale", "w_rec_scale", "w_out_scale"):
             check_scalar(name, getattr(self, name), low=0.0)
 
-    def to_dict(self):
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, values):
-        values = dict(values)
-        known = {f.name for f in fields(cls)}
-        extra = sorted(set(values) - known)
-        if extra:
-            raise ValueError(f"unknown R-STDP parameter(s) {extra}; known: {sorted(known)}")
-        if "neuron" in values:
-            values["neuron"] = NeuronParams(**values["neuron"])
-        return cls(**values)
 
 
 class StdpTrace:
@@ -112,17 +100,12 @@ class RstdpAgent:
         self.n_actions = check_scalar("n_actions", n_actions, low=2, integer=True)
         self.rng = as_generator(seed)
         self._synapses = synapses
-        n = c.n_rec
-        w_rec = self.rng.normal(0.0, c.w_rec_scale / np.sqrt(n), (n, n))
-        np.fill_diagonal(w_rec, 0.0)
-        self.syn = {
-            "w_in": synapses(self.rng.normal(0.0, c.w_in_scale / np.sqrt(n_in), (n_in, n))),
-            "w_rec": synapses(w_rec),
-            "w_out": synapses(np.abs(self.rng.normal(0.0, c.w_out_scale / np.sqrt(n),
-                                                     (n, n_actions)))),
-        }
+        w_in, w_rec, w_out = initial_weights(self.rng, n_in, c.n_rec, n_actions, c)
+        # excitatory output: every action neuron can be driven from the start
+        self.syn = {"w_in": synapses(w_in), "w_rec": synapses(w_rec),
+                    "w_out": synapses(np.abs(w_out))}
         self.reward_mean = 0.0
-        self.rate = np.zeros(n)
+        self.rate = np.zeros(c.n_rec)
         self.reset()
 
     def reset(self):
@@ -178,11 +161,6 @@ class RstdpAgent:
         return out
 
     def load_state_dict(self, arrays):
-        for k, s in self.syn.items():
-            w = check_array(f"weights/{k}", arrays[f"weights/{k}"], ndim=2)
-            if w.shape != s.shape:
-                raise ValueError(f"weights/{k} has shape {w.shape}, this network needs "
-                                 f"{s.shape}")
-            self.syn[k] = self._synapses(w)
+        restore_synapses(self.syn, arrays, self._synapses)
         self.reward_mean = float(arrays["reward_mean"])
         self.rate = np.array(arrays["rate"], float)

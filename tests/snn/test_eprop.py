@@ -128,7 +128,7 @@ def test_state_dict_round_trip_and_config_round_trip():
     other.load_state_dict(net.state_dict())
     assert all(np.array_equal(net.state_dict()[k], other.state_dict()[k])
                for k in net.state_dict())
-    with pytest.raises(ValueError, match="unknown e-prop parameter"):
+    with pytest.raises(ValueError, match="unknown EpropConfig parameter"):
         EpropConfig.from_dict({"n_rec": 5, "learning_rate": 1.0})
     with pytest.raises(ValueError, match="has shape"):
         EpropActorCritic(4, 3, config, seed=0).load_state_dict(net.state_dict())
