@@ -8,7 +8,7 @@ NumPy branch of EpropActorCritic (tests check the two paths agree).
 Equations: see those modules.
 """
 
-from libc.math cimport fabs
+from libc.math cimport fabs, sqrt
 from libc.stdint cimport int64_t
 
 
@@ -68,18 +68,77 @@ def eligibility_update(const double[::1] psi, const double[::1] zbar, double[:, 
 def decision_update(double[:, ::1] trace, double[:, ::1] grad, const double[:, ::1] ebar,
                     double[:, ::1] esum, const double[::1] signal,
                     const double[::1] signal_h, const double[::1] rate_error, double decay,
-                    double c_entropy, double c_rate):
-    """At a decision: trace = decay trace + signal ebar; grad += c_H signal_h ebar -
-    c_f rate_error esum; esum = 0 (per postsynaptic column)."""
+                    double c_entropy, double c_rate, double delta):
+    """At a decision: grad += delta trace (the previous decision's TD error); trace =
+    decay trace + signal ebar; grad += c_H signal_h ebar - c_f rate_error esum; esum = 0."""
     cdef Py_ssize_t i, j, n_pre = ebar.shape[0], n_post = ebar.shape[1]
     cdef double eb
     with nogil:
         for i in range(n_pre):
             for j in range(n_post):
                 eb = ebar[i, j]
+                grad[i, j] += (delta * trace[i, j] + c_entropy * signal_h[j] * eb
+                               - c_rate * rate_error[j] * esum[i, j])
                 trace[i, j] = decay * trace[i, j] + signal[j] * eb
-                grad[i, j] += c_entropy * signal_h[j] * eb - c_rate * rate_error[j] * esum[i, j]
                 esum[i, j] = 0.0
+
+
+def adam_step(double[:, ::1] m, double[:, ::1] v, double[:, ::1] g, double[:, ::1] step,
+              double lr, double b1, double b2, double eps, double c1, double c2,
+              bint zero_diagonal):
+    """Adam: m, v updated in place from g; step = lr m_hat / (sqrt(v_hat) + eps) with
+    m_hat = m / c1, v_hat = v / c2; g zeroed; the diagonal of step zeroed if asked."""
+    cdef Py_ssize_t i, j
+    with nogil:
+        for i in range(m.shape[0]):
+            for j in range(m.shape[1]):
+                m[i, j] = b1 * m[i, j] + (1.0 - b1) * g[i, j]
+                v[i, j] = b2 * v[i, j] + (1.0 - b2) * g[i, j] * g[i, j]
+                step[i, j] = lr * (m[i, j] / c1) / (sqrt(v[i, j] / c2) + eps)
+                g[i, j] = 0.0
+            if zero_diagonal and i < m.shape[1]:
+                step[i, i] = 0.0
+
+
+cdef void _sparse_eligibility(const double[::1] psi, const double[::1] zbar,
+                              double[:, ::1] eps, double[::1] sigma, double[:, ::1] ebar,
+                              double[:, ::1] esum, const int64_t[::1] cols, Py_ssize_t n_cols,
+                              double beta, double rho, double scale, bint alif) noexcept nogil:
+    """Eligibility of the columns ``cols`` (psi > 0) with lazily decayed ebar and eps:
+    stored ebar = true / scale; true eps column j = sigma_j * stored."""
+    cdef Py_ssize_t i, m, j, n_pre = ebar.shape[0]
+    cdef double zb, e, pj, eps_old, inv = 1.0 / scale
+    for i in range(n_pre):
+        zb = zbar[i]
+        for m in range(n_cols):
+            j = cols[m]
+            pj = psi[j]
+            if alif:
+                eps_old = sigma[j] * eps[i, j]
+                e = pj * (zb - beta * eps_old)
+                eps[i, j] = pj * zb + (rho - pj * beta) * eps_old
+            else:
+                e = pj * zb
+            ebar[i, j] += e * inv
+            esum[i, j] += e
+    if alif:
+        for m in range(n_cols):
+            sigma[cols[m]] = 1.0
+
+
+cdef void _rescale(double[:, ::1] a, double scale) noexcept nogil:
+    cdef Py_ssize_t i, j
+    if scale != 1.0:
+        for i in range(a.shape[0]):
+            for j in range(a.shape[1]):
+                a[i, j] *= scale
+
+
+cdef void _rescale_columns(double[:, ::1] a, double[::1] sigma) noexcept nogil:
+    cdef Py_ssize_t i, j
+    for i in range(a.shape[0]):
+        for j in range(a.shape[1]):
+            a[i, j] *= sigma[j]
 
 
 cdef class FusedNetwork:
@@ -98,7 +157,8 @@ cdef class FusedNetwork:
     cdef double[:, ::1] eps_in, eps_rec, ebar_in, ebar_rec, esum_in, esum_rec
     cdef double alpha, rho, v_th, beta, gamma_pd, kappa, rate_step
     cdef int64_t n_ref
-    cdef int64_t[::1] active
+    cdef int64_t[::1] active, active_psi
+    cdef double[::1] sigma_in, sigma_rec
 
     def __init__(self, state, traces, weights, params):
         self.v, self.a, self.z, self.ref = state["v"], state["a"], state["z"], state["ref"]
@@ -117,6 +177,9 @@ cdef class FusedNetwork:
         import numpy as np
         self.current = np.zeros(n)
         self.active = np.zeros(n, dtype=np.int64)
+        self.active_psi = np.zeros(n, dtype=np.int64)
+        self.sigma_in = np.ones(n)
+        self.sigma_rec = np.ones(n)
 
     def run(self, const double[:, ::1] xs, int steps, bint learn):
         """``steps`` network steps with inputs ``xs`` (one row per step, or one row for
@@ -127,6 +190,15 @@ cdef class FusedNetwork:
         cdef double xi, spikes = 0.0, ev_in = 0.0, ev_rec = 0.0, ev_out = 0.0, ev_value = 0.0
         cdef double dist, p, zsum
         cdef const double[::1] x
+        cdef bint alif = self.eps_in.shape[0] > 0
+        cdef Py_ssize_t n_psi
+        # Lazy decay: between decisions ebar = scale * stored and, for ALIF, each
+        # eps column = sigma_j * stored, so a step touches only the columns whose
+        # neuron has psi > 0 (a fifth of them in CartPole runs).
+        cdef double scale = 1.0
+        if alif:
+            self.sigma_in[:] = 1.0
+            self.sigma_rec[:] = 1.0
         for k in range(steps):
             x = xs[k if xs.shape[0] > 1 else 0]
             with nogil:
@@ -174,12 +246,22 @@ cdef class FusedNetwork:
                     zsum += self.z[j]
                 spikes += zsum
             if learn:
-                eligibility_update(self.psi, self.zbar_in,
-                                   self.eps_in, self.ebar_in, self.esum_in, self.beta,
-                                   self.rho, self.kappa)
-                eligibility_update(self.psi, self.zbar_rec,
-                                   self.eps_rec, self.ebar_rec, self.esum_rec, self.beta,
-                                   self.rho, self.kappa)
+                with nogil:
+                    n_psi = 0
+                    for j in range(n):
+                        if self.psi[j] > 0.0:
+                            self.active_psi[n_psi] = j
+                            n_psi += 1
+                        elif alif:
+                            self.sigma_in[j] *= self.rho
+                            self.sigma_rec[j] *= self.rho
+                    scale *= self.kappa
+                    _sparse_eligibility(self.psi, self.zbar_in, self.eps_in, self.sigma_in,
+                                        self.ebar_in, self.esum_in, self.active_psi, n_psi,
+                                        self.beta, self.rho, scale, alif)
+                    _sparse_eligibility(self.psi, self.zbar_rec, self.eps_rec, self.sigma_rec,
+                                        self.ebar_rec, self.esum_rec, self.active_psi, n_psi,
+                                        self.beta, self.rho, scale, alif)
             with nogil:
                 for j in range(n):
                     self.rate[j] += self.rate_step * (self.z[j] - self.rate[j])
@@ -195,4 +277,11 @@ cdef class FusedNetwork:
                         for k2 in range(n_out):
                             self.y[k2] += self.w_out[j, k2]
                         self.value[0] += self.w_value[j, 0]
+        if learn:
+            with nogil:
+                _rescale(self.ebar_in, scale)
+                _rescale(self.ebar_rec, scale)
+                if alif:
+                    _rescale_columns(self.eps_in, self.sigma_in)
+                    _rescale_columns(self.eps_rec, self.sigma_rec)
         return spikes, ev_in, ev_rec, ev_out, ev_value

@@ -321,9 +321,11 @@ class EpropActorCritic:
 
     def _learn_decision(self, action, pi):
         c = self.config
+        delta = 0.0
         if self._pending is not None:          # TD error of the previous decision
             reward, v_prev = self._pending
-            self._apply_td(reward + c.gamma * self.value - v_prev)
+            delta = reward + c.gamma * self.value - v_prev
+            self._apply_td(delta, ("w_out", "w_value") if self.kernels else self.PARAMS)
         onehot = np.zeros(self.n_actions)
         onehot[action] = 1.0
         logp = np.log(pi + 1e-12)
@@ -337,7 +339,7 @@ class EpropActorCritic:
             if self.kernels:
                 _snn.decision_update(self.trace[name], self.grad[name], self.ebar[name],
                                      self.e_sum[name], signal, signal_h, rate_error, decay,
-                                     c.c_entropy, c.c_rate)
+                                     c.c_entropy, c.c_rate, delta)
                 continue
             self.trace[name] *= decay
             self.trace[name] += signal[None, :] * self.ebar[name]
@@ -353,8 +355,8 @@ class EpropActorCritic:
         if self.env_steps % c.update_every == 0:
             self._adam()
 
-    def _apply_td(self, delta):
-        for name in self.PARAMS:
+    def _apply_td(self, delta, names=PARAMS):
+        for name in names:
             self.grad[name] += delta * self.trace[name]
 
     def observe(self, reward, terminal):
@@ -372,19 +374,23 @@ class EpropActorCritic:
         b1, b2, eps = _ADAM
         c = self.config
         self.adam_t += 1
+        c1, c2 = 1 - b1 ** self.adam_t, 1 - b2 ** self.adam_t
         for name in self.PARAMS:
             g = self.grad[name]
-            self.adam_m[name] = b1 * self.adam_m[name] + (1 - b1) * g
-            self.adam_v[name] = b2 * self.adam_v[name] + (1 - b2) * g * g
-            m_hat = self.adam_m[name] / (1 - b1 ** self.adam_t)
-            v_hat = self.adam_v[name] / (1 - b2 ** self.adam_t)
             lr = c.lr * (c.hidden_lr_scale if name in ("w_in", "w_rec") else 1.0)
-            if lr > 0:
-                step = lr * m_hat / (np.sqrt(v_hat) + eps)
+            if self.kernels:
+                step = np.empty_like(g)
+                _snn.adam_step(self.adam_m[name], self.adam_v[name], g, step, lr, b1, b2, eps,
+                               c1, c2, name == "w_rec")
+            else:
+                self.adam_m[name] = b1 * self.adam_m[name] + (1 - b1) * g
+                self.adam_v[name] = b2 * self.adam_v[name] + (1 - b2) * g * g
+                step = lr * (self.adam_m[name] / c1) / (np.sqrt(self.adam_v[name] / c2) + eps)
                 if name == "w_rec":
                     np.fill_diagonal(step, 0.0)
+                g[:] = 0.0
+            if lr > 0:
                 self.syn[name].update(step)
-            g[:] = 0.0
 
     # ------------------------------------------------------------ persistence
     def state_dict(self):
