@@ -225,3 +225,33 @@ def plot_energy_breakdown(report, path):
     ax.legend(fontsize=8, ncol=2)
     columns["total_J"] = bottom
     return save_figure(fig, path, columns)
+
+
+def plot_learning_curve(log_rows, path, *, target=None, window=20, title="learning curve"):
+    """Return per episode and its running mean, with the target line.
+
+    Parameters
+    ----------
+    log_rows : sequence of rows
+        Episode log rows ``(episode, return, steps, seconds, ...)``.
+    path : str or Path
+        Figure file; the data (episode, return, running mean, seconds) go
+        beside it as CSV.
+    target : float, optional
+        The task's target return.
+    window : int
+        Episodes in the running mean.
+    """
+    rows = np.asarray([r[:4] for r in log_rows], dtype=float).reshape(-1, 4)
+    episodes, returns, seconds = rows[:, 0], rows[:, 1], rows[:, 3]
+    running = np.array([returns[max(0, k - window + 1):k + 1].mean()
+                        for k in range(len(returns))])
+    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    ax.plot(episodes, returns, lw=0.6, alpha=0.5, label="return")
+    ax.plot(episodes, running, lw=1.8, label=f"mean of last {window}")
+    if target is not None:
+        ax.axhline(target, color="k", ls="--", lw=1, label=f"target {target:g}")
+    ax.set(xlabel="episode", ylabel="return", title=title)
+    ax.legend()
+    return save_figure(fig, path, {"episode": episodes, "return": returns,
+                                   "running_mean": running, "seconds": seconds})

@@ -24,6 +24,9 @@ def test_train_resume_equals_uninterrupted(tmp_path):
     meta = json.loads((tmp_path / "whole.json").read_text())
     assert meta["config"]["eprop"]["n_rec"] == 16 and meta["memsim_version"]
     assert meta["criterion_met"] is False
+    curve = np.loadtxt(tmp_path / "whole.curve.csv", delimiter=",", skiprows=1)
+    assert np.array_equal(curve[:, 1], log_a[:, 1])
+    assert curve[-1, 2] == pytest.approx(log_a[:, 1].mean())      # window 20 > 8 episodes
 
 
 def test_evaluate_reports_activity(tmp_path):

@@ -3,7 +3,8 @@
 A policy is two files: ``policy.npz`` (weights, feedback weights, Adam state)
 and ``policy.json`` (every hyper-parameter, the task, the seed, the memsim
 version, the training outcome). Training writes an episode log
-``<policy>.log.csv`` and, every ``checkpoint_every`` episodes, a resumable
+``<policy>.log.csv``, the learning curve ``<policy>.curve.png`` (its data as
+``.curve.csv``) and, every ``checkpoint_every`` episodes, a resumable
 checkpoint ``<policy>.ckpt.npz`` + ``.ckpt.json``; run again with the same
 arguments and it resumes where it stopped. Training stops when the mean return
 of the last ``window`` episodes reaches the task's target, and the policy saved
@@ -95,7 +96,8 @@ def _paths(out):
     out = Path(out)
     stem = out.with_suffix("")
     return {"policy": out, "meta": stem.with_suffix(".json"),
-            "log": Path(f"{stem}.log.csv"), "ckpt": Path(f"{stem}.ckpt.npz"),
+            "log": Path(f"{stem}.log.csv"), "curve": Path(f"{stem}.curve.png"),
+            "ckpt": Path(f"{stem}.ckpt.npz"),
             "ckpt_meta": Path(f"{stem}.ckpt.json")}
 
 
@@ -210,6 +212,10 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
                  "final_mean_return": float(np.mean(recent)) if recent else None,
                  "window": window})
     _save(paths["policy"], paths["meta"], agent, meta)
+    if rows:
+        from ..plots import plot_learning_curve
+        plot_learning_curve(rows, paths["curve"], target=spec.target, window=window,
+                            title=f"{env_name}, {rule}, seed {seed}")
     return meta
 
 
