@@ -308,7 +308,9 @@ class EpropActorCritic:
             for k in range(steps):
                 self.network_step(inputs(k) if callable(inputs) else inputs, learn)
         pi = self.policy()
-        action = int(np.argmax(pi)) if greedy else int(self.rng.choice(self.n_actions, p=pi))
+        # inverse-CDF draw: one uniform per decision (Generator.choice with p costs ~10x)
+        action = (int(np.argmax(pi)) if greedy else
+                  min(int(np.searchsorted(np.cumsum(pi), self.rng.random())), self.n_actions - 1))
         if learn:
             self._learn_decision(action, pi)
         return action
