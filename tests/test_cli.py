@@ -29,7 +29,7 @@ def ok(*args, **kw):
                                   ["device", "show"], ["device", "simulate"],
                                   ["device", "fit"], ["device", "fit-drift"],
                                   ["crossbar"], ["crossbar", "solve"], ["crossbar", "map"],
-                                  ["energy"]])
+                                  ["energy"], ["train"], ["evaluate"]])
 def test_help_on_every_command(args):
     res = ok(*args, "--help")
     assert "usage: memsim" in res.stdout
@@ -264,3 +264,20 @@ def test_energy_bad_input(tmp_path, args, match):
     res = memsim("energy", *args, "--plot", "e.png", cwd=tmp_path)
     assert res.returncode == 2 and match in res.stderr, res.stderr
     assert not (tmp_path / "e.png").exists()
+
+
+def test_train_and_evaluate_commands(tmp_path):
+    res = ok("train", "cartpole", "--seed", "0", "--out", "p.npz", "--episodes", "3",
+             "--set", "eprop.n_rec=12", "--json", cwd=tmp_path)
+    meta = json.loads(res.stdout)
+    assert meta["episodes"] == 3 and meta["command"].startswith("memsim train cartpole")
+    assert (tmp_path / "p.curve.png").exists() and (tmp_path / "p.log.csv").exists()
+    stats = json.loads(ok("evaluate", "p.npz", "--episodes", "3", "--seed", "1", "--json",
+                          cwd=tmp_path).stdout)
+    for key in ("mean_return", "std_return", "spikes_per_decision",
+                "synaptic_events_per_decision", "mean_rate"):
+        assert np.isfinite(stats[key])
+    bad = memsim("train", "pong", "--seed", "0", "--out", "x.npz", cwd=tmp_path)
+    assert bad.returncode == 2 and "environment must be one of" in bad.stderr
+    bad = memsim("evaluate", "missing.npz", cwd=tmp_path)
+    assert bad.returncode == 2 and "cannot read the policy metadata" in bad.stderr
