@@ -43,5 +43,6 @@ setup(
     packages=["memsim", "memsim.devices", "memsim.crossbar", "memsim.energy", "memsim.snn",
               "memsim.rl", "memsim._kernels", "memsim.data"],
     package_dir={"memsim.data": "data"},
-    package_data={"memsim.data": ["devices/*.toml", "technology/*.toml"], "memsim._kernels": ["*.pyx"]},
+    package_data={"memsim.data": ["devices/*.toml", "technology/*.toml", "policies/*.npz",
+                                  "policies/*.json"], "memsim._kernels": ["*.pyx"]},
 )
