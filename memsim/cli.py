@@ -419,13 +419,16 @@ def main(argv=None):
     """Entry point of the ``memsim`` console command; returns the exit code."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    from .crossbar import ConvergenceError
     try:
         args.func(args)
     except (CLIError, ValueError, TypeError, OSError) as exc:
         print(f"memsim: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except ConvergenceError as exc:
+    except RuntimeError as exc:
+        # imported here, not at start-up: most commands never load the circuit solvers
+        from .crossbar import ConvergenceError
+        if not isinstance(exc, ConvergenceError):
+            raise
         print(f"memsim: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
     return 0
