@@ -82,6 +82,17 @@ def _blas_threads(limit):
     return _CONTROLLER[0].limit(limits=limit, user_api="blas")
 
 
+def _eliminate(g, g0, gr, gc, gend, sources=True):
+    """The block elimination of the kernel, with the BLAS threading rule; raises
+    :class:`ConvergenceError` if a block is not positive definite."""
+    with _blas_threads(1 if g.shape[1] < SINGLE_THREAD_BELOW else None):
+        out, info = _circuit.effective_matrix(g, g0, gr, gc, gend, sources)
+    if info:
+        raise ConvergenceError(f"block {info - 1} of the nodal system is not positive definite",
+                               residual=np.nan, rtol=0.0, n_iter=0, index=-1)
+    return out
+
+
 class Solver(str, enum.Enum):
     """Circuit solver: ``ideal``, ``linear`` (IR drop, ohmic) or ``nonlinear``."""
 
@@ -255,12 +266,7 @@ class Crossbar:
             if self.wires is None or self.solver is Solver.IDEAL:
                 kt = self.g
             else:
-                with _blas_threads(1 if self.shape[1] < SINGLE_THREAD_BELOW else None):
-                    kt, info = _circuit.effective_matrix(self.g, *self.wires.conductances)
-                if info:
-                    raise ConvergenceError(
-                        f"block {info - 1} of the nodal system is not positive definite",
-                        residual=np.nan, rtol=0.0, n_iter=0, index=-1)
+                kt = _eliminate(self.g, *self.wires.conductances)
                 kt.setflags(write=False)
             self._k = kt
         return self._k.T
@@ -286,12 +292,7 @@ class Crossbar:
             else:
                 g0, gr, gc, gend = self.wires.conductances
                 turned = np.ascontiguousarray(self.g[::-1, ::-1].T)
-                with _blas_threads(1 if self.shape[0] < SINGLE_THREAD_BELOW else None):
-                    x, info = _circuit.effective_matrix(turned, gend, gc, gr, g0, sources=False)
-                if info:
-                    raise ConvergenceError(
-                        f"block {info - 1} of the nodal system is not positive definite",
-                        residual=np.nan, rtol=0.0, n_iter=0, index=-1)
+                x = _eliminate(turned, gend, gc, gr, g0, sources=False)
                 y = g0 * (np.eye(self.shape[0]) - g0 * x[::-1, ::-1])
             y.setflags(write=False)
             self._y = y
