@@ -264,8 +264,32 @@ def cmd_evaluate(args):
 def cmd_run(args):
     from tqdm import tqdm
 
+    from .config import load_config
+    from .experiment import RUN_DEFAULTS, format_table, run_experiment
+    config = load_config(RUN_DEFAULTS, args.config, args.set or ())
+    bar = tqdm(disable=args.quiet or args.json, file=sys.stderr, desc="memsim run",
+               unit="point")
+
+    def progress(done, total, point):
+        bar.total = total
+        bar.set_postfix_str(f"{point['policy']} on {point['device']}", refresh=False)
+        bar.update(done - bar.n)
+
+    summary = run_experiment(config, args.out, progress=progress)
+    bar.close()
+    text = (f"memsim {__version__}: spiking agents on memristor tiles, report in {args.out}/\n"
+            f"return: mean ± std over episodes of every device instance; energy per decision "
+            f"at the first time; int8 x, Loihi x: baseline energy / analog energy\n"
+            + format_table(summary))
+    _emit(args, summary, text)
+
+
+def cmd_device_demo(args):
+    from tqdm import tqdm
+
     from .demo import run_demo
-    steps = tqdm(total=3, disable=args.quiet or args.json, file=sys.stderr, desc="memsim run")
+    steps = tqdm(total=3, disable=args.quiet or args.json, file=sys.stderr,
+                 desc="memsim device demo")
 
     started = []
 
@@ -295,6 +319,13 @@ def cmd_run(args):
 
 # --------------------------------------------------------------------------- parser
 
+def _config_arguments(parser, example):
+    """The optional CONFIG.toml and repeatable --set of an experiment command."""
+    parser.add_argument("config", nargs="?", help="experiment config TOML (default: built-in)")
+    parser.add_argument("--set", action="append", metavar="KEY=VALUE",
+                        help=f"override a config key, e.g. --set {example} (repeatable)")
+
+
 def build_parser():
     parser = argparse.ArgumentParser(
         prog="memsim", description="Simulator of memristor crossbar hardware for "
@@ -305,17 +336,30 @@ def build_parser():
     common.add_argument("--quiet", action="store_true", help="no progress or summary output")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = sub.add_parser("run", parents=[common], help="the main job (for now: device demo)",
-                         description="Fit the measured RRAM ramps, simulate PCM drift and "
-                         "every pulse preset, write a report folder.")
+    run = sub.add_parser(
+        "run", parents=[common], help="the main job: spiking agents on memristor tiles",
+        description="Deploy trained spiking policies on memristor tiles of each device, "
+        "evaluate them in closed loop at each drift time (with and without drift "
+        "compensation, over Monte Carlo device instances), price every decision against "
+        "digital baselines, and write a report folder (summary.json, points.json, "
+        "results.csv, figures with their data). Without CONFIG it runs the default "
+        "experiment (data/experiments/run.toml documents every key). Run again with the "
+        "same --out to resume.")
+    _config_arguments(run, "evaluation.episodes=8")
     run.add_argument("--out", default="memsim-report", help="report folder (default: %(default)s)")
-    run.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
-    run.add_argument("--bootstrap", type=int, default=50, help="bootstrap resamples of the fit")
     run.set_defaults(func=cmd_run)
 
     device = sub.add_parser("device", help="device models: presets, simulation, fitting",
                             description="Device presets, simulation and characterisation.")
     dsub = device.add_subparsers(dest="device_command", required=True, metavar="SUBCOMMAND")
+    p = dsub.add_parser("demo", parents=[common], help="device characterisation demo",
+                        description="Fit the measured RRAM ramps, simulate PCM drift and "
+                        "every pulse preset, write a report folder.")
+    p.add_argument("--out", default="memsim-device-report",
+                   help="report folder (default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
+    p.add_argument("--bootstrap", type=int, default=50, help="bootstrap resamples of the fit")
+    p.set_defaults(func=cmd_device_demo)
     p = dsub.add_parser("list", parents=[common], help="list device presets")
     p.set_defaults(func=cmd_device_list)
     p = dsub.add_parser("show", parents=[common], help="show a preset's parameters",
@@ -385,9 +429,7 @@ def build_parser():
                        "technology file and compare with an int8 accelerator, GPUs and a "
                        "Loihi-like chip doing the same work. Keys and defaults: "
                        "memsim.energy.ENERGY_DEFAULTS (README).")
-    p.add_argument("config", nargs="?", help="experiment config TOML (default: built-in)")
-    p.add_argument("--set", action="append", metavar="KEY=VALUE",
-                   help="override a config key, e.g. --set tile.adc_bits=6 (repeatable)")
+    _config_arguments(p, "tile.adc_bits=6")
     p.add_argument("--plot", help="write the stacked-bar figure here (its data as .csv)")
     p.set_defaults(func=cmd_energy)
 

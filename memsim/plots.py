@@ -255,3 +255,94 @@ def plot_learning_curve(log_rows, path, *, target=None, window=20, title="learni
     ax.legend()
     return save_figure(fig, path, {"episode": episodes, "return": returns,
                                    "running_mean": running, "seconds": seconds})
+
+
+def plot_return_vs_drift(summary, path):
+    """Return against time after programming, one panel per device.
+
+    Parameters
+    ----------
+    summary : dict
+        From :func:`memsim.experiment.run_experiment`.
+    path : str or Path
+        Figure file; the plotted table goes beside it as CSV.
+
+    Returns
+    -------
+    (Path, Path)
+    """
+    table = summary["table"]
+    devices = list(dict.fromkeys(r["device"] for r in table if r["device"] != "digital"))
+    times = np.asarray(summary["config"]["evaluation"]["times"], dtype=float)
+    fig, axes = plt.subplots(1, len(devices), figsize=(5.5 * len(devices), 4.5), squeeze=False,
+                             sharey=True, constrained_layout=True)
+    columns = {k: [] for k in ("device_index", "policy_index", "t_s", "compensate",
+                               "mean_return", "std_return", "std_instance_means")}
+    policies = list(dict.fromkeys(r["policy"] for r in table))
+    for d, (ax, device) in enumerate(zip(axes[0], devices)):
+        for p, policy in enumerate(policies):
+            digital = [r for r in table if r["policy"] == policy and r["device"] == "digital"]
+            if digital:
+                ax.axhline(digital[0]["mean_return"], color=f"C{p}", lw=0.8, ls=":",
+                           label=f"{policy}, digital")
+            for comp in (False, True):
+                rows = sorted((r for r in table if r["policy"] == policy
+                               and r["device"] == device and r["compensate"] == comp),
+                              key=lambda r: r["t"])
+                if not rows:
+                    continue
+                t = np.array([r["t"] for r in rows])
+                mean = np.array([r["mean_return"] for r in rows])
+                std = np.array([r["std_instance_means"] for r in rows])
+                if len(rows) == 1 and device not in summary["drifting_devices"]:
+                    t, mean, std = times, np.full(times.size, mean[0]), np.full(times.size,
+                                                                                 std[0])
+                ax.errorbar(t, mean, yerr=std, color=f"C{p}", ls="-" if comp else "--",
+                            marker="o", capsize=3,
+                            label=f"{policy}, {'compensated' if comp else 'raw'}")
+                for r in rows:
+                    for key, value in (("device_index", d), ("policy_index", p),
+                                       ("t_s", r["t"]), ("compensate", float(comp)),
+                                       ("mean_return", r["mean_return"]),
+                                       ("std_return", r["std_return"]),
+                                       ("std_instance_means", r["std_instance_means"])):
+                        columns[key].append(value)
+        drift = "" if device in summary["drifting_devices"] else " (no drift model)"
+        ax.set(xscale="log", xlabel="time after programming (s)", title=f"{device}{drift}")
+        ax.grid(alpha=0.3)
+    axes[0][0].set_ylabel("mean return (error bar: std over device instances)")
+    axes[0][-1].legend(fontsize=7)
+    return save_figure(fig, path, columns)
+
+
+def plot_energy_per_decision(summary, path):
+    """Energy per decision on each device's tiles against the digital baselines.
+
+    Parameters
+    ----------
+    summary : dict
+        From :func:`memsim.experiment.run_experiment`; uses ``summary["energy"]``.
+    path : str or Path
+        Figure file; the bars (J per decision) go beside it as CSV.
+
+    Returns
+    -------
+    (Path, Path)
+    """
+    labels, totals = [], []
+    for policy, devices in summary["energy"].items():
+        first = next(iter(devices.values()))
+        for device, energy in devices.items():
+            labels.append(f"{policy}\n{device} tiles")
+            totals.append(energy["analog"]["total_joules"])
+        for name, b in first["baselines"].items():
+            labels.append(f"{policy}\n{name}")
+            totals.append(b["total_joules"])
+    fig, ax = plt.subplots(figsize=(max(8, 0.7 * len(labels)), 5), constrained_layout=True)
+    colors = ["C0" if "tiles" in label else "C7" for label in labels]
+    ax.bar(np.arange(len(labels)), totals, color=colors)
+    ax.set_xticks(np.arange(len(labels)), labels, rotation=60, fontsize=7)
+    ax.set(yscale="log", ylabel="energy per decision (J)",
+           title="energy per decision: analog tiles (blue) against digital baselines")
+    return save_figure(fig, path, {"bar_index": np.arange(len(labels)),
+                                   "energy_per_decision_J": np.array(totals)})

@@ -25,7 +25,7 @@ def ok(*args, **kw):
     return res
 
 
-@pytest.mark.parametrize("args", [[], ["run"], ["device"], ["device", "list"],
+@pytest.mark.parametrize("args", [[], ["run"], ["device"], ["device", "demo"], ["device", "list"],
                                   ["device", "show"], ["device", "simulate"],
                                   ["device", "fit"], ["device", "fit-drift"],
                                   ["crossbar"], ["crossbar", "solve"], ["crossbar", "map"],
@@ -141,8 +141,8 @@ def test_fit_drift_command(tmp_path):
     assert res["states"][0]["nu_mean"] == pytest.approx(float(mu), abs=0.01)
 
 
-def test_main_job_writes_report(tmp_path):
-    res = ok("run", "--out", str(tmp_path / "report"), "--bootstrap", "5", "--quiet")
+def test_device_demo_writes_report(tmp_path):
+    res = ok("device", "demo", "--out", str(tmp_path / "report"), "--bootstrap", "5", "--quiet")
     assert res.stdout == ""
     summary = json.loads((tmp_path / "report" / "summary.json").read_text())
     assert {"ramp_fit", "pcm_drift", "presets"} <= set(summary)
@@ -150,6 +150,29 @@ def test_main_job_writes_report(tmp_path):
                  "fitted-rram.toml"):
         assert (tmp_path / "report" / name).is_file()
     ok("device", "show", str(tmp_path / "report" / "fitted-rram.toml"))
+
+
+def test_main_job_small_config_and_resume(tmp_path):
+    out = tmp_path / "report"
+    small = ["--set", 'policies=["cartpole-spikes"]', "--set", 'devices=["pcm"]',
+             "--set", "evaluation.times=[1.0, 86400.0]", "--set", "evaluation.compensate=[true]",
+             "--set", "evaluation.instances=1", "--set", "evaluation.episodes=2",
+             "--set", "tile.calibration_episodes=1"]
+    res = ok("run", *small, "--out", str(out))
+    assert "cartpole-spikes" in res.stdout and "pcm" in res.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    assert [(r["device"], r["t"]) for r in summary["table"]] == [
+        ("digital", 0.0), ("pcm", 1.0), ("pcm", 86400.0)]
+    for name in ("points.json", "results.csv", "return_vs_drift.png", "return_vs_drift.csv",
+                 "energy_per_decision.png", "energy_per_decision.csv"):
+        assert (out / name).is_file()
+    again = json.loads(ok("run", *small, "--out", str(out), "--json").stdout)
+    assert again["table"] == summary["table"]
+    other = memsim("run", *small, "--set", "evaluation.seed=1", "--out", str(out))
+    assert other.returncode == 2 and "different config" in other.stderr
+    bad = memsim("run", "--set", "evaluation.episods=2", "--out", str(tmp_path / "x"))
+    assert bad.returncode == 2 and "evaluation.episods" in bad.stderr
+    assert not (tmp_path / "x").exists()
 
 
 @pytest.fixture()

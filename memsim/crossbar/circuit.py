@@ -298,6 +298,16 @@ class Crossbar:
             self._y = y
         return self._y
 
+    def prepare(self):
+        """Build now what repeated reads of ohmic devices use (:meth:`effective_matrix`
+        and :meth:`driving_point_matrix`), so that every later :meth:`solve`, even
+        of one input, is a matrix product. Nothing to build for ideal wiring or
+        nonlinear devices. Returns ``self``."""
+        if self.solver is Solver.LINEAR:
+            self.effective_matrix()
+            self.driving_point_matrix()
+        return self
+
     def solve(self, voltages, *, return_voltages=False, return_driver_currents=False,
               rtol=1e-12, maxiter=None):
         """Column currents (A) for a batch of row voltages.
@@ -337,6 +347,10 @@ class Crossbar:
                             high_inclusive=False)
         if maxiter is not None:
             maxiter = check_scalar("maxiter", maxiter, low=1, integer=True)
+        return self._solve(v, return_voltages, return_driver_currents, rtol, maxiter)
+
+    def _solve(self, v, return_voltages, return_driver_currents, rtol, maxiter):
+        """:meth:`solve` of checked voltages (batch, M): the tiles' hot path."""
         if self.wires is None or self.solver is Solver.IDEAL:
             sol = self._solve_ideal_wiring(v, return_voltages, return_driver_currents)
         elif (self.solver is Solver.LINEAR and not return_voltages

@@ -151,6 +151,10 @@ class ConductanceMap:
             raise ValueError(f"diff_currents must have shape (batch, {self.n_out}), "
                              f"got shape {i.shape}")
         vpu = check_scalar("volts_per_unit", volts_per_unit, low=0.0, low_inclusive=False)
+        return self._to_outputs(i, vpu)
+
+    def _to_outputs(self, i, vpu):
+        """:meth:`to_outputs` without validation (the tiles' hot path)."""
         return i / (self.g_per_weight * vpu)
 
     def weights_from_conductances(self, g):

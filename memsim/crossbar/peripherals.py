@@ -130,7 +130,9 @@ class DAC:
 
     def voltages(self, x):
         """Row voltages (V) for inputs ``x``, without counting events."""
-        x = check_array("x", x)
+        return self._voltages(check_array("x", x))
+
+    def _voltages(self, x):
         if self._bits == 1:
             return np.where(x > 0, self._v_max, 0.0)
         if self._bits == 0:
@@ -143,7 +145,11 @@ class DAC:
 
         Returns an array of the same shape as ``x``; updates :attr:`counts`.
         """
-        v = self.voltages(x)
+        return self._convert(check_array("x", x))
+
+    def _convert(self, x):
+        """:meth:`convert` of a checked finite array (the tiles' hot path)."""
+        v = self._voltages(x)
         n_active = int(np.count_nonzero(v))
         self.counts["conversions"] += v.size
         self.counts["activations"] += n_active
@@ -225,6 +231,7 @@ class ADC:
             (and not advanced) otherwise.
         """
         i = check_array("currents", currents)
+        gen = None
         if self._noise_std > 0.0:
             if rng is None:
                 raise TypeError("rng must be a numpy.random.Generator (or a seed) when "
@@ -234,10 +241,17 @@ class ADC:
             except (TypeError, ValueError) as exc:
                 raise TypeError(f"rng must be a numpy.random.Generator or a non-negative "
                                 f"int seed, got {rng!r}") from exc
+        out = self._convert(i, gen)
+        return out.copy() if out is currents else out
+
+    def _convert(self, i, gen):
+        """:meth:`convert` of a checked finite array with a Generator (or None
+        without noise): the tiles' hot path. May return ``i`` itself."""
+        if self._noise_std > 0.0:
             i = i + self._noise_std * gen.standard_normal(i.shape)
         self.counts["conversions"] += i.size
         if not self._bits:
-            return i.copy() if i is currents else i
+            return i
         low = -self._i_max if self._signed else 0.0
         self.counts["clipped"] += int(np.count_nonzero((i < low) | (i > self._i_max)))
         return _quantize(i, self._k_min, self._k_max, self._i_max)

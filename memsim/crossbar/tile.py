@@ -182,26 +182,31 @@ class Tile:
         read_noise : bool, default=True
             Add the output noise of the devices' read noise (module notes).
         """
-        return self._read(x, t, seed, read_noise)[1]
+        rng = None if seed is None else as_generator(seed)
+        return self._read(self._check_inputs(x), t, rng, read_noise)[1]
 
-    def _read(self, x, t, seed, read_noise):
-        """Row voltages (V) and column currents (A) of a read; counts its events."""
+    def _check_inputs(self, x):
         x = check_array("x", x, ndim=2)
         if x.shape[1] != self.shape[0]:
             raise ValueError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
+        return x
+
+    def _read(self, x, t, rng, read_noise):
+        """Row voltages (V) and column currents (A) of a read of checked inputs;
+        counts its events."""
         circuit, noise_var, _ = self._at(t)
-        v = self.dac.convert(x)
-        sol = circuit.solve(v, return_driver_currents=True)
+        v = self.dac._convert(x)
+        sol = circuit._solve(v, False, True, 1e-12, None)
         currents = sol.currents
         self.counts["reads"] += len(x)
         self.counts["array_joules"] += self.dac.t_read * float(np.sum(v * sol.driver_currents))
         self.counts["row_charge_v2"] += self.shape[1] * float(np.sum(v * v))
         if read_noise and noise_var.any():
-            if seed is None:
+            if rng is None:
                 raise ValueError("seed is required for the read noise of PCM devices; pass "
                                  "an int or a numpy Generator, or read_noise=False")
             std = np.sqrt((v * v) @ noise_var)
-            currents = currents + std * as_generator(seed).standard_normal(currents.shape)
+            currents = currents + std * rng.standard_normal(currents.shape)
         return v, currents
 
     def matmul(self, x, t=0.0, seed=None, *, compensate=False, read_noise=True):
@@ -225,16 +230,24 @@ class Tile:
         ndarray, shape (batch, n_out)
         """
         rng = None if seed is None else as_generator(seed)
+        return self._forward(self._check_inputs(x), t, rng, compensate, read_noise)
+
+    def _forward(self, x, t, rng, compensate, read_noise):
+        """:meth:`matmul` of checked inputs with a Generator (or None)."""
+        if rng is None and self.adc.noise_std > 0.0:
+            raise TypeError("rng must be a numpy.random.Generator (or a seed) when "
+                            f"noise_std > 0 (noise_std={self.adc.noise_std!r}), got None")
         v, currents = self._read(x, t, rng, read_noise)
-        diff = self.mapping.differential_currents(currents)
+        diff = self.mapping._subtract(currents)
         if self.gate_idle:
             active = np.any(v != 0.0, axis=1)
             self.counts["idle_reads"] += int(np.count_nonzero(~active))
             digital = np.zeros_like(diff)
-            digital[active] = self.adc.convert(diff[active], rng)
+            if active.any():
+                digital[active] = self.adc._convert(diff[active], rng)
         else:
-            digital = self.adc.convert(diff, rng)
-        y = self.mapping.to_outputs(digital, self.dac.volts_per_unit)
+            digital = self.adc._convert(diff, rng)
+        y = self.mapping._to_outputs(digital, self.dac.volts_per_unit)
         return y * self.compensation(t) if compensate else y
 
     def calibrate_adc(self, x, t=0.0, percentile=100.0):
@@ -340,13 +353,13 @@ class TiledMatrix:
         x = check_array("x", x, ndim=2)
         if x.shape[1] != self.shape[0]:
             raise ValueError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
+        t = check_scalar("t", t, low=0.0)
         streams = [None] * self.n_tiles if seed is None else as_generator(seed).spawn(self.n_tiles)
         y = np.zeros((len(x), self.shape[1]))
         for k, tile in enumerate(self._all()):
             rb = self.row_blocks[k // len(self.col_blocks)]
             cb = self.col_blocks[k % len(self.col_blocks)]
-            y[:, cb] += tile.matmul(x[:, rb], t, streams[k], compensate=compensate,
-                                    read_noise=read_noise)
+            y[:, cb] += tile._forward(x[:, rb], t, streams[k], compensate, read_noise)
         return y
 
     def calibrate_adc(self, x, t=0.0, percentile=100.0):

@@ -60,6 +60,12 @@ class EnergyLedger:
         self._events[component] = self._events.get(component, 0.0) + events
         self._joules[component] = self._joules.get(component, 0.0) + joules
 
+    def add(self, other):
+        """Charge every component of ledger ``other`` to this one; returns ``self``."""
+        for component, values in other.breakdown().items():
+            self.charge(component, values["events"], joules=values["joules"])
+        return self
+
     @property
     def total(self):
         """Total energy (J): the sum of the parts."""

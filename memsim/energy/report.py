@@ -77,6 +77,26 @@ def tile_ledger(counts, tech, *, adc_bits, adc_model="walden"):
     return ledger
 
 
+def network_ledger(tile_counts, tech, *, adc_bits, adc_model, neuron_updates, routed_spikes,
+                   sram_bits):
+    """Energy of a network whose synapses are tiles and whose neurons are digital.
+
+    :func:`tile_ledger` of the summed tile counts, plus the digital periphery:
+    ``neuron_update`` (per neuron state update), ``spike_routing`` (per spike
+    delivered to the tiles' row drivers) and ``sram`` (per bit of neuron
+    inputs and outputs buffered), each priced by the technology.
+
+    Returns
+    -------
+    EnergyLedger
+    """
+    ledger = tile_ledger(tile_counts, tech, adc_bits=adc_bits, adc_model=adc_model)
+    ledger.charge("neuron_update", neuron_updates, tech["e_neuron_update"])
+    ledger.charge("spike_routing", routed_spikes, tech["e_spike_route"])
+    ledger.charge("sram", sram_bits, tech["e_sram_per_bit"])
+    return ledger
+
+
 def _inputs(rng, n, size, kind, activity):
     active = rng.random((n, size)) < activity
     if kind == "spikes":
@@ -138,17 +158,13 @@ def run_energy(config, progress=None):
         if adc_bits:
             tm.calibrate_adc(x, t)
         y = tm.matmul(x, t, seed=rng, compensate=True)
-        counts = tm.counts
-        for part, values in tile_ledger(counts, tech, adc_bits=adc_bits,
-                                        adc_model=tc["adc_model"]).breakdown().items():
-            analog.charge(part, values["events"], joules=values["joules"])
-        analog.charge("neuron_update", n_inf * n_out, tech["e_neuron_update"])
         spikes = float(np.count_nonzero(x))
-        if kind == "spikes":
-            analog.charge("spike_routing", spikes, tech["e_spike_route"])
         in_bits = 1 if kind == "spikes" else max(dac_bits, 1)
-        analog.charge("sram", n_inf * (n_in * in_bits + n_out * max(adc_bits, 8)),
-                      tech["e_sram_per_bit"])
+        analog.add(network_ledger(tm.counts, tech, adc_bits=adc_bits,
+                                  adc_model=tc["adc_model"],
+                                  neuron_updates=n_inf * n_out,
+                                  routed_spikes=spikes if kind == "spikes" else 0.0,
+                                  sram_bits=n_inf * (n_in * in_bits + n_out * max(adc_bits, 8))))
         active_inputs.append(spikes / n_inf)
         exact = x @ w
         errors.append(float(np.linalg.norm(y - exact) / max(np.linalg.norm(exact), 1e-300)))

@@ -76,7 +76,9 @@ def build_agent(env_name, config, seed, rule="eprop"):
 
 
 def _inputs(encoder, obs, rng):
-    responses = encoder.responses(obs)
+    """Network input of one observation (n_obs,) or of a batch (batch, n_obs)."""
+    responses = (encoder.responses(obs) if np.ndim(obs) == 1
+                 else np.stack([encoder.responses(o) for o in obs]))
     if encoder.mode == "analog":
         return encoder.encode(responses)
     return lambda k: encoder.encode(responses, rng)
@@ -96,6 +98,62 @@ def run_episode(env, encoder, agent, env_seed, rng, *, learn=True, greedy=False)
         steps += 1
         if terminated or truncated:
             return total, steps, agent.spikes
+
+
+def run_episodes(env_name, encoder, agent, env_seeds, rng, *, greedy=True):
+    """Evaluation episodes run in lockstep as one batch (no learning).
+
+    Every network step reads each synapse matrix once for all running
+    episodes, so a backend with a per-call cost (analog tiles) pays it once
+    per step rather than once per episode. An episode that ends leaves the
+    batch.
+
+    Parameters
+    ----------
+    env_name : str
+        Task name.
+    encoder : GaussianFields
+    agent : EpropActorCritic
+    env_seeds : sequence of int
+        One environment seed per episode.
+    rng : numpy.random.Generator
+        Source of spike inputs.
+    greedy : bool
+        Most probable actions (else sampled from the agent's generator).
+
+    Returns
+    -------
+    returns : ndarray, shape (episodes,)
+    decisions : int
+        Decisions summed over episodes.
+    spikes : float
+        Spikes of the recurrent neurons summed over episodes.
+    """
+    envs = [Environment(env_name) for _ in env_seeds]
+    try:
+        obs = np.array([env.reset(seed) for env, seed in zip(envs, env_seeds)])
+        agent.reset(batch=len(envs))
+        running = np.arange(len(envs))
+        returns = np.zeros(len(envs))
+        decisions = 0
+        while running.size:
+            actions = agent.decide(_inputs(encoder, obs[running], rng), greedy=greedy,
+                                   learn=False)
+            keep = []
+            for k, (i, action) in enumerate(zip(running, actions)):
+                obs[i], reward, terminated, truncated = envs[i].step(action)
+                returns[i] += reward
+                if not (terminated or truncated):
+                    keep.append(k)
+            decisions += running.size
+            if len(keep) < running.size:
+                running = running[keep]
+                if running.size:
+                    agent.select(keep)
+        return returns, decisions, agent.spikes
+    finally:
+        for env in envs:
+            env.close()
 
 
 def _paths(out):

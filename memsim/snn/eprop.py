@@ -185,15 +185,26 @@ class EpropActorCritic:
         self.reset()
 
     # ------------------------------------------------------------------ state
-    def reset(self):
-        """Start an episode: neurons at rest, every trace cleared."""
+    def reset(self, batch=None):
+        """Start an episode: neurons at rest, every trace cleared.
+
+        Parameters
+        ----------
+        batch : int, optional
+            Run ``batch`` independent episodes in lockstep: states, readouts
+            and inputs gain a leading batch axis and :meth:`decide` returns
+            one action per episode. Evaluation only (``learn=False``): the
+            learning traces belong to one episode.
+        """
         c, n = self.config, self.config.n_rec
-        self.state = NeuronState.rest(n)
-        self.y = np.zeros(self.n_actions)
-        self._value = np.zeros(1)
-        self.zbar_in = np.zeros(self.n_in)
-        self.zbar_rec = np.zeros(n)
-        self.zbar_out = np.zeros(n)
+        self.batch = None if batch is None else check_scalar("batch", batch, low=1, integer=True)
+        lead = () if batch is None else (self.batch,)
+        self.state = NeuronState.rest(lead + (n,))
+        self.y = np.zeros(lead + (self.n_actions,))
+        self._value = np.zeros(lead + (1,))
+        self.zbar_in = np.zeros(lead + (self.n_in,))
+        self.zbar_rec = np.zeros(lead + (n,))
+        self.zbar_out = np.zeros(lead + (n,))
         alif = c.neuron.beta > 0
         self.eps = {"w_in": np.zeros((self.n_in, n)) if alif else None,
                     "w_rec": np.zeros((n, n)) if alif else None}
@@ -205,14 +216,44 @@ class EpropActorCritic:
         self.spikes = 0.0
         self._fused = self._build_fused()
 
+    def select(self, rows):
+        """Keep only the episodes ``rows`` of a batch (the others have ended)."""
+        if self.batch is None:
+            raise ValueError("select needs a batch of episodes: reset(batch=...) first")
+        rows = np.asarray(rows)
+        st = self.state
+        st.v, st.a, st.z, st.ref = st.v[rows], st.a[rows], st.z[rows], st.ref[rows]
+        for name in ("y", "_value", "zbar_in", "zbar_rec", "zbar_out"):
+            setattr(self, name, getattr(self, name)[rows])
+        self.batch = len(self.y)
+
+    def use_synapses(self, backends):
+        """Replace synapse backends, e.g. by analog tiles (:mod:`memsim.hardware`).
+
+        Parameters
+        ----------
+        backends : dict
+            ``{name: backend}`` for names in :attr:`PARAMS`; each backend has
+            ``shape``, ``weights``, ``counts``, ``propagate`` and ``update``.
+        """
+        for name, backend in backends.items():
+            if name not in self.syn:
+                raise ValueError(f"unknown synapse matrix {name!r}; known: {self.PARAMS}")
+            if tuple(backend.shape) != tuple(self.syn[name].shape):
+                raise ValueError(f"backend for {name} has shape {tuple(backend.shape)}, the "
+                                 f"network needs {tuple(self.syn[name].shape)}")
+        self.syn.update(backends)
+        self._fused = self._build_fused()
+
     @property
     def value(self):
-        """Current output of the value readout."""
-        return float(self._value[0])
+        """Current output of the value readout (one per episode of a batch)."""
+        return float(self._value[0]) if self.batch is None else self._value[:, 0].copy()
 
     def _build_fused(self):
         """The one-call Cython step, when every synapse is a plain float matrix."""
-        if not self.kernels or any(type(s) is not DigitalSynapses for s in self.syn.values()):
+        if (not self.kernels or self.batch is not None
+                or any(type(s) is not DigitalSynapses for s in self.syn.values())):
             return None
         p = self.config.neuron
         st = self.state
@@ -234,7 +275,10 @@ class EpropActorCritic:
 
     # ---------------------------------------------------------------- dynamics
     def network_step(self, x, learn=True):
-        """One network step under input ``x`` (n_in,); returns the spikes."""
+        """One network step under input ``x`` (n_in,) or (batch, n_in); returns the spikes."""
+        if learn and self.batch is not None:
+            raise ValueError("learning runs one episode at a time: reset() without batch, "
+                             "or learn=False")
         p = self.config.neuron
         z_prev = self.state.z
         current = self.syn["w_in"].propagate(x) + self.syn["w_rec"].propagate(z_prev)
@@ -242,7 +286,7 @@ class EpropActorCritic:
         self.zbar_in += x
         self.zbar_rec *= p.alpha
         self.zbar_rec += z_prev
-        if self.kernels:
+        if self.kernels and self.batch is None:
             st = self.state
             _snn.neuron_update(st.v, st.a, st.z, st.ref, current, self._psi, p.alpha, p.rho,
                                p.v_th, p.beta, p.gamma_pd, p.n_ref)
@@ -261,7 +305,8 @@ class EpropActorCritic:
                 self.ebar[name] *= self.kappa
                 self.ebar[name] += e
                 self.e_sum[name] += e
-        self.rate += _RATE_STEP * (z - self.rate)
+        if self.batch is None:
+            self.rate += _RATE_STEP * (z - self.rate)
         self.y *= self.kappa
         self.y += self.syn["w_out"].propagate(z)
         self._value *= self.kappa
@@ -272,10 +317,10 @@ class EpropActorCritic:
         return z
 
     def policy(self):
-        """Action probabilities from the policy readout (softmax of ``y``)."""
-        y = self.y - self.y.max()
+        """Action probabilities from the policy readout (softmax of ``y`` over actions)."""
+        y = self.y - self.y.max(axis=-1, keepdims=True)
         p = np.exp(y)
-        return p / p.sum()
+        return p / p.sum(axis=-1, keepdims=True)
 
     def decide(self, inputs, greedy=False, learn=True):
         """Run one decision: ``steps_per_decision`` network steps, then act.
@@ -292,7 +337,7 @@ class EpropActorCritic:
 
         Returns
         -------
-        int
+        int, or ndarray of int with one action per episode of a batch
         """
         steps = self.config.steps_per_decision
         if self._fused is not None:
@@ -308,6 +353,12 @@ class EpropActorCritic:
             for k in range(steps):
                 self.network_step(inputs(k) if callable(inputs) else inputs, learn)
         pi = self.policy()
+        if self.batch is not None:
+            if greedy:
+                return np.argmax(pi, axis=1)
+            u = self.rng.random(self.batch)
+            return np.minimum((np.cumsum(pi, axis=1) < u[:, None]).sum(axis=1),
+                              self.n_actions - 1)
         # inverse-CDF draw: one uniform per decision (Generator.choice with p costs ~10x)
         action = (int(np.argmax(pi)) if greedy else
                   min(int(np.searchsorted(np.cumsum(pi), self.rng.random())), self.n_actions - 1))

@@ -1,0 +1,342 @@
+"""The main job, ``memsim run``: trained spiking agents on memristor tiles over drift time.
+
+For every policy (its input path is the one it was trained with: analog
+currents through a multi-bit DAC, or spikes as 1-bit read pulses) and every
+device preset, ``instances`` Monte Carlo device instances are programmed
+(:func:`memsim.hardware.deploy`), their ADCs calibrated, and the agent is run
+in closed loop for ``episodes`` greedy episodes at every drift time, without
+and with global drift compensation. The same episodes (environment seeds) are
+used for every condition and for the digital reference. Each evaluated point
+records the mean and standard deviation of the return, the activity and the
+energy per decision with its breakdown and its ratio to every digital
+baseline.
+
+Devices without a drift model (pulse-programmed presets) read the same at
+every time and have nothing to compensate; they are evaluated once, at the
+first time, and reported as constant.
+
+Randomness: every point draws from a seed derived from ``evaluation.seed``
+and the point's own key (policy, device, instance, time, compensation), so a
+point's result does not depend on which points ran before it: a run stopped
+and restarted with the same ``--out`` resumes where it stopped and gives the
+same report as an uninterrupted one. Points are stored one by one, atomically,
+in ``points.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+import zlib
+from importlib import resources
+from pathlib import Path
+
+import numpy as np
+
+from . import __version__
+from ._io import write_json, write_text
+from ._validation import check_scalar
+from .config import ConfigError
+from .devices.pcm import PCM
+from .devices.presets import load_preset
+from .energy import load_technology
+from .energy.technology import ADC_MODELS
+from .hardware import decision_energy, deploy, hardware_from_config, record_inputs
+
+#: Every key of a ``memsim run`` config with its default (SI units).
+RUN_DEFAULTS = {
+    "policies": ["cartpole", "cartpole-spikes"],   # shipped names (data/policies) or .npz paths
+    "devices": ["pcm", "taox-hfox"],               # device presets or preset TOML paths
+    "technology": "cim-22nm",                      # analog node (data/technology/*.toml)
+    "digital": "digital-45nm",                     # node of the int8 baseline
+    "tile": {
+        "rows": 256,                    # physical rows of a tile
+        "cols": 256,                    # physical columns of a tile
+        "scheme": "differential",       # "differential" pairs or "reference" column
+        "dac_bits": 8,                  # input DAC of analog-input policies (spikes: 1 bit)
+        "adc_bits": 8,                  # 0: ideal ADC
+        "adc_model": "walden",          # ADC energy: "walden" or "neurosim-sar"
+        "adc_percentile": 99.9,         # ADC full scale: percentile of |I+ - I-|
+        "calibration_time": 1.0,        # s after programming when the ADCs are calibrated
+        "calibration_episodes": 4,      # digital episodes whose inputs calibrate the ADCs
+        "gate_idle": True,              # skip ADC conversions of reads with no active row
+        "r_row": 1.0,                   # ohm per row wire segment (0 with r_col 0: ideal)
+        "r_col": 1.0,                   # ohm per column wire segment
+        "v_read": 0.0,                  # V; 0 takes the technology's read voltage
+        "solver": "auto",               # "auto", "ideal", "linear" or "nonlinear"
+    },
+    "evaluation": {
+        "times": [1.0, 3600.0, 86400.0, 2592000.0, 31536000.0],  # s: 1 s, 1 h, 1 d, 30 d, 1 y
+        "compensate": [False, True],    # global drift compensation off / on
+        "instances": 2,                 # Monte Carlo device instances per device
+        "episodes": 16,                 # greedy episodes per instance and condition (one batch)
+        "seed": 0,
+    },
+}
+
+TIME_LABELS = {1.0: "1 s", 3600.0: "1 h", 86400.0: "1 day", 2592000.0: "30 days",
+               31536000.0: "1 year"}
+
+
+def policy_path(name):
+    """Path of a shipped policy (``memsim.data/policies/<name>.npz``) or of a file."""
+    if name.endswith(".npz") or "/" in name:
+        path = Path(name)
+    else:
+        path = Path(str(resources.files("memsim.data") / "policies" / f"{name}.npz"))
+    if not path.is_file():
+        shipped = sorted(p.stem for p in Path(str(resources.files("memsim.data") / "policies"))
+                         .glob("*.npz"))
+        raise ConfigError(f"policies: no policy {name!r} (not a shipped name, not a file); "
+                          f"shipped: {', '.join(shipped)}")
+    return path
+
+
+def _check(config):
+    """Validate a resolved config; return the values the run uses."""
+    ev, tile = config["evaluation"], config["tile"]
+    if not config["policies"]:
+        raise ConfigError("policies: give at least one policy")
+    if not config["devices"]:
+        raise ConfigError("devices: give at least one device preset")
+    for name in config["policies"]:
+        if not isinstance(name, str):
+            raise ConfigError(f"policies: entries must be strings, got {name!r}")
+        policy_path(name)
+    for name in config["devices"]:
+        if not isinstance(name, str):
+            raise ConfigError(f"devices: entries must be strings, got {name!r}")
+        load_preset(name)
+    times = ev["times"]
+    if not times or not all(isinstance(t, (int, float)) and not isinstance(t, bool)
+                            and math.isfinite(t) and t >= 0 for t in times):
+        raise ConfigError(f"evaluation.times must be a non-empty list of finite times >= 0 "
+                          f"(s), got {times!r}")
+    if len(set(times)) != len(times):
+        raise ConfigError(f"evaluation.times has repeated values: {times!r}")
+    comps = ev["compensate"]
+    if not comps or not all(isinstance(c, bool) for c in comps) or len(set(comps)) != len(comps):
+        raise ConfigError(f"evaluation.compensate must be a list of distinct true/false, got "
+                          f"{comps!r}")
+    if tile["adc_model"] not in ADC_MODELS:
+        raise ConfigError(f"tile.adc_model must be one of {ADC_MODELS}, got "
+                          f"{tile['adc_model']!r}")
+    check_scalar("tile.adc_percentile", tile["adc_percentile"], low=0.0, high=100.0,
+                 low_inclusive=False)
+    check_scalar("tile.calibration_time", tile["calibration_time"], low=0.0)
+    check_scalar("tile.calibration_episodes", tile["calibration_episodes"], low=1, integer=True)
+    check_scalar("evaluation.instances", ev["instances"], low=1, integer=True)
+    check_scalar("evaluation.episodes", ev["episodes"], low=1, integer=True)
+    check_scalar("evaluation.seed", ev["seed"], low=0, integer=True)
+    tech = load_technology(config["technology"])
+    digital = load_technology(config["digital"])
+    return tech, digital, hardware_from_config(tile, tech)
+
+
+def _seed(seed, *key):
+    """A seed sequence of the run seed and a point's key (names hashed by CRC-32)."""
+    return np.random.SeedSequence([seed] + [zlib.crc32(repr(k).encode()) for k in key])
+
+
+def _key(point):
+    return f"{point['policy']}|{point['device']}|{point['instance']}|{point['t']!r}|" \
+           f"{point['compensate']}"
+
+
+def _drifts(device_name):
+    return isinstance(load_preset(device_name).device(), PCM)
+
+
+def plan(config):
+    """Every point of the experiment, in run order (dicts without results)."""
+    ev = config["evaluation"]
+    points = []
+    for policy in config["policies"]:
+        points.append({"policy": policy, "device": "digital", "instance": 0, "t": 0.0,
+                       "compensate": False})
+        for device in config["devices"]:
+            drifts = _drifts(device)
+            for instance in range(ev["instances"]):
+                for t in (ev["times"] if drifts else ev["times"][:1]):
+                    for comp in (ev["compensate"] if drifts else [False]):
+                        points.append({"policy": policy, "device": device,
+                                       "instance": instance, "t": float(t),
+                                       "compensate": comp})
+    return points
+
+
+def _episode_seeds(seed, episodes, what):
+    rng = np.random.default_rng(_seed(seed, what))
+    return [int(s) for s in rng.integers(2**31, size=episodes)]
+
+
+def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, tech, digital,
+                    hw, adc_model):
+    from .rl.train import run_episodes
+    env_seeds = _episode_seeds(seed, episodes, "episodes")
+    key = (point["policy"], point["device"], point["instance"], point["t"],
+           point["compensate"])
+    read_seq, input_seq = _seed(seed, "read", *key).spawn(2)
+    if backends:
+        streams = read_seq.spawn(len(backends))
+        for stream, backend in zip(streams, backends.values()):
+            backend.at(point["t"], point["compensate"], np.random.default_rng(stream))
+            backend.matrix.reset_counts()
+            backend.counts = {k: 0 for k in backend.counts}
+    start = time.perf_counter()
+    returns, decisions, spikes = run_episodes(meta["env"], encoder, agent, env_seeds,
+                                              np.random.default_rng(input_seq))
+    result = {**point, "input": encoder.mode, "episodes": episodes,
+              "mean_return": float(np.mean(returns)), "std_return": float(np.std(returns)),
+              "returns": returns.tolist(), "decisions": int(decisions),
+              "spikes_per_decision": float(spikes / decisions),
+              "seconds": round(time.perf_counter() - start, 3)}
+    if backends:
+        energy = decision_energy(agent, encoder, backends, decisions, spikes, tech, digital,
+                                 adc_bits=hw["adc_bits"], adc_model=adc_model)
+        result["energy_per_decision_J"] = energy["analog"]["total_joules"]
+        result["energy"] = energy
+    return result
+
+
+def run_experiment(config, out, *, progress=None):
+    """Run (or resume) the experiment ``config`` into the folder ``out``.
+
+    Parameters
+    ----------
+    config : dict
+        As :data:`RUN_DEFAULTS` (see :func:`memsim.config.load_config`).
+    out : str or Path
+        Report folder. If it holds a run of the same config, finished points
+        are kept and only the missing ones run; a run of another config is an
+        error (nothing in the folder is touched).
+    progress : callable, optional
+        Called with ``(done, total, point)`` after every point.
+
+    Returns
+    -------
+    dict
+        The summary (also written to ``out/summary.json``).
+    """
+    from .rl.train import load_policy
+    tech, digital, hw = _check(config)
+    out = Path(out)
+    ev, tile = config["evaluation"], config["tile"]
+    seed, episodes = ev["seed"], ev["episodes"]
+    stamp = {"memsim_version": __version__, "config": config}
+    config_file, points_file = out / "experiment.json", out / "points.json"
+    done = {}
+    if config_file.exists():
+        saved = json.loads(config_file.read_text())
+        if saved.get("config") != json.loads(json.dumps(config)):
+            raise ConfigError(f"{out} holds a run of a different config; use another --out "
+                              f"or remove the folder")
+        if points_file.exists():
+            done = {_key(p): p for p in json.loads(points_file.read_text())}
+    else:
+        write_json(config_file, stamp)
+    points = plan(config)
+    results = [done.get(_key(p)) for p in points]
+    current = None                      # (policy, device, instance) deployed now
+    agent = encoder = meta = None
+    backends = {}
+    for index, point in enumerate(points):
+        if results[index] is None:
+            unit = (point["policy"], point["device"], point["instance"])
+            if current != unit:
+                agent, encoder, meta = load_policy(policy_path(point["policy"]))
+                backends = {}
+                if point["device"] != "digital":
+                    cal_seeds = _episode_seeds(seed, tile["calibration_episodes"],
+                                               "calibration")
+                    inputs = record_inputs(meta["env"], encoder, agent, cal_seeds,
+                                           np.random.default_rng(_seed(seed, "cal", *unit)))
+                    backends = deploy(agent, encoder, point["device"],
+                                      seed=np.random.default_rng(_seed(seed, "program", *unit)),
+                                      **hw)
+                    if hw["adc_bits"]:
+                        for name, backend in backends.items():
+                            backend.calibrate_adc(inputs[name], tile["calibration_time"],
+                                                  tile["adc_percentile"])
+                current = unit
+            results[index] = _evaluate_point(point, agent, encoder, meta, backends, seed,
+                                              episodes, tech, digital, hw, tile["adc_model"])
+            write_json(points_file, [r for r in results if r is not None])
+        if progress:
+            progress(index + 1, len(points), results[index])
+    summary = summarise(config, results)
+    write_json(out / "summary.json", summary)
+    write_text(out / "results.csv", _csv(summary["table"]))
+    from .plots import plot_energy_per_decision, plot_return_vs_drift
+    summary["figures"] = {
+        "return_vs_drift": [str(p) for p in plot_return_vs_drift(summary, out
+                                                                  / "return_vs_drift.png")],
+        "energy_per_decision": [str(p) for p in plot_energy_per_decision(
+            summary, out / "energy_per_decision.png")],
+    }
+    write_json(out / "summary.json", summary)
+    return summary
+
+
+def summarise(config, results):
+    """One table row per (policy, device, time, compensation) over instances and episodes.
+
+    ``mean_return`` and ``std_return`` pool every episode of every instance;
+    ``std_instance_means`` is the spread of the instances' mean returns.
+    Energy per decision is the mean over instances; ``energy`` holds the full
+    breakdown and baseline ratios of each policy and device at the first
+    time without compensation (instance 0).
+    """
+    groups = {}
+    for r in results:
+        groups.setdefault((r["policy"], r["device"], r["t"], r["compensate"]), []).append(r)
+    table = []
+    for (policy, device, t, comp), rows in groups.items():
+        returns = np.concatenate([r["returns"] for r in rows])
+        row = {"policy": policy, "input": rows[0]["input"], "device": device, "t": t,
+               "compensate": comp, "instances": len(rows), "episodes": int(returns.size),
+               "mean_return": float(returns.mean()), "std_return": float(returns.std()),
+               "std_instance_means": float(np.std([r["mean_return"] for r in rows])),
+               "spikes_per_decision": float(np.mean([r["spikes_per_decision"] for r in rows]))}
+        if "energy_per_decision_J" in rows[0]:
+            row["energy_per_decision_J"] = float(np.mean([r["energy_per_decision_J"]
+                                                          for r in rows]))
+            for name in ("int8", "loihi"):
+                row[f"ratio_{name}"] = float(np.mean([r["energy"]["baselines"][name]
+                                                      ["ratio_to_analog"] for r in rows]))
+        table.append(row)
+    energy = {}
+    first = config["evaluation"]["times"][0]
+    for r in results:
+        if "energy" in r and r["instance"] == 0 and r["t"] == first and not r["compensate"]:
+            energy.setdefault(r["policy"], {})[r["device"]] = r["energy"]
+    return {"memsim_version": __version__, "config": config, "table": table,
+            "energy": energy, "drifting_devices": [d for d in config["devices"]
+                                                   if _drifts(d)]}
+
+
+def _csv(table):
+    columns = list(dict.fromkeys(k for row in table for k in row))
+    lines = [",".join(columns)]
+    for row in table:
+        lines.append(",".join("" if row.get(c) is None else str(row.get(c, ""))
+                              for c in columns))
+    return "\n".join(lines) + "\n"
+
+
+def format_table(summary):
+    """The summary table as aligned text (what ``memsim run`` prints)."""
+    head = (f"{'policy':<16} {'device':<10} {'time':>8} {'comp':>4} {'return':>15} "
+            f"{'pJ/decision':>12} {'int8 x':>7} {'Loihi x':>7}")
+    lines = [head, "-" * len(head)]
+    for r in summary["table"]:
+        label = "-" if r["device"] == "digital" else TIME_LABELS.get(r["t"], f"{r['t']:g} s")
+        energy = r.get("energy_per_decision_J")
+        lines.append(
+            f"{r['policy']:<16} {r['device']:<10} {label:>8} {'on' if r['compensate'] else '':>4} "
+            f"{r['mean_return']:>7.1f} ± {r['std_return']:<5.1f} "
+            f"{'' if energy is None else format(energy * 1e12, '12.1f'):>12} "
+            f"{'' if energy is None else format(r['ratio_int8'], '7.1f'):>7} "
+            f"{'' if energy is None else format(r['ratio_loihi'], '7.1f'):>7}")
+    return "\n".join(lines)
