@@ -240,7 +240,7 @@ def cmd_train(args):
 
     meta = train(args.env, args.out, args.seed, rule=args.rule, config_path=args.config,
                  overrides=args.set or (), episodes=args.episodes, progress=progress,
-                 command="memsim " + " ".join(sys.argv[1:]))
+                 command="memsim " + " ".join(sys.argv[1:]), init=args.init)
     bar.close()
     text = (f"{args.env}: {meta['episodes']} episodes in {meta['seconds']:.1f} s, mean return "
             f"of the last {meta['window']} {meta['final_mean_return']:.1f} (target "
@@ -411,6 +411,8 @@ def build_parser():
     p.add_argument("--rule", default="eprop", help="learning rule (default: %(default)s)")
     p.add_argument("--episodes", type=int, help="maximum episodes (training.episodes)")
     p.add_argument("--config", help="training config TOML (keys: memsim.rl.TRAIN_DEFAULTS)")
+    p.add_argument("--init", metavar="POLICY", help="start from this saved policy instead of "
+                   "random weights (e.g. continue learning on pulse-device synapses)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a config key, e.g. --set eprop.n_rec=128 (repeatable)")
     p.set_defaults(func=cmd_train)

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import json
 import math
+from dataclasses import replace
 import time
 import zlib
 from importlib import resources
@@ -50,6 +51,11 @@ RUN_DEFAULTS = {
     "devices": ["pcm", "taox-hfox"],               # device presets or preset TOML paths
     "technology": "cim-22nm",                      # analog node (data/technology/*.toml)
     "digital": "digital-45nm",                     # node of the int8 baseline
+    "device": {                         # multipliers on the PCM model (PCM presets only)
+        "prog_noise_scale": 1.0,        # programming noise
+        "drift_scale": 1.0,             # drift exponents
+        "read_noise_scale": 1.0,        # 1/f read noise
+    },
     "tile": {
         "rows": 256,                    # physical rows of a tile
         "cols": 256,                    # physical columns of a tile
@@ -129,6 +135,10 @@ def _check(config):
     check_scalar("evaluation.instances", ev["instances"], low=1, integer=True)
     check_scalar("evaluation.episodes", ev["episodes"], low=1, integer=True)
     check_scalar("evaluation.seed", ev["seed"], low=0, integer=True)
+    for key, value in config["device"].items():
+        check_scalar(f"device.{key}", value, low=0.0)
+    for name in config["devices"]:
+        device_model(name, config)
     tech = load_technology(config["technology"])
     digital = load_technology(config["digital"])
     return tech, digital, hardware_from_config(tile, tech)
@@ -200,6 +210,68 @@ def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, tech,
     return result
 
 
+def evaluate_points(config, done=()):
+    """Evaluate every point of :func:`plan`, in order; no files are written.
+
+    Parameters
+    ----------
+    config : dict
+        As :data:`RUN_DEFAULTS`.
+    done : sequence of dict
+        Results already computed (from ``points.json``); they are yielded
+        again, not recomputed.
+
+    Yields
+    ------
+    (index, total, result, fresh)
+        ``fresh`` is False for a result taken from ``done``.
+    """
+    from .rl.train import load_policy
+    tech, digital, hw = _check(config)
+    ev, tile = config["evaluation"], config["tile"]
+    seed, episodes = ev["seed"], ev["episodes"]
+    known = {_key(p): p for p in done}
+    points = plan(config)
+    current = None                      # (policy, device, instance) deployed now
+    agent = encoder = meta = None
+    backends = {}
+    for index, point in enumerate(points):
+        if _key(point) in known:
+            yield index, len(points), known[_key(point)], False
+            continue
+        unit = (point["policy"], point["device"], point["instance"])
+        if current != unit:
+            agent, encoder, meta = load_policy(policy_path(point["policy"]))
+            backends = {}
+            if point["device"] != "digital":
+                cal_seeds = _episode_seeds(seed, tile["calibration_episodes"], "calibration")
+                inputs = record_inputs(meta["env"], encoder, agent, cal_seeds,
+                                       np.random.default_rng(_seed(seed, "cal", *unit)))
+                backends = deploy(agent, encoder, device_model(point["device"], config),
+                                  seed=np.random.default_rng(_seed(seed, "program", *unit)),
+                                  **hw)
+                if hw["adc_bits"]:
+                    for name, backend in backends.items():
+                        backend.calibrate_adc(inputs[name], tile["calibration_time"],
+                                              tile["adc_percentile"])
+            current = unit
+        yield index, len(points), _evaluate_point(point, agent, encoder, meta, backends, seed,
+                                                  episodes, tech, digital, hw,
+                                                  tile["adc_model"]), True
+
+
+def device_model(name, config):
+    """The device of preset ``name``, with the config's PCM noise and drift scales."""
+    device = load_preset(name).device()
+    scales = config["device"]
+    if isinstance(device, PCM):
+        return PCM(replace(device.params, **scales))
+    if any(v != 1.0 for v in scales.values()):
+        raise ConfigError(f"device.* scales apply to PCM presets; {name!r} is a "
+                          f"{type(device).__name__} (set them to 1.0 or drop {name!r})")
+    return device
+
+
 def run_experiment(config, out, *, progress=None):
     """Run (or resume) the experiment ``config`` into the folder ``out``.
 
@@ -219,52 +291,27 @@ def run_experiment(config, out, *, progress=None):
     dict
         The summary (also written to ``out/summary.json``).
     """
-    from .rl.train import load_policy
-    tech, digital, hw = _check(config)
+    _check(config)
     out = Path(out)
-    ev, tile = config["evaluation"], config["tile"]
-    seed, episodes = ev["seed"], ev["episodes"]
     stamp = {"memsim_version": __version__, "config": config}
     config_file, points_file = out / "experiment.json", out / "points.json"
-    done = {}
+    done = []
     if config_file.exists():
         saved = json.loads(config_file.read_text())
         if saved.get("config") != json.loads(json.dumps(config)):
             raise ConfigError(f"{out} holds a run of a different config; use another --out "
                               f"or remove the folder")
         if points_file.exists():
-            done = {_key(p): p for p in json.loads(points_file.read_text())}
+            done = json.loads(points_file.read_text())
     else:
         write_json(config_file, stamp)
-    points = plan(config)
-    results = [done.get(_key(p)) for p in points]
-    current = None                      # (policy, device, instance) deployed now
-    agent = encoder = meta = None
-    backends = {}
-    for index, point in enumerate(points):
-        if results[index] is None:
-            unit = (point["policy"], point["device"], point["instance"])
-            if current != unit:
-                agent, encoder, meta = load_policy(policy_path(point["policy"]))
-                backends = {}
-                if point["device"] != "digital":
-                    cal_seeds = _episode_seeds(seed, tile["calibration_episodes"],
-                                               "calibration")
-                    inputs = record_inputs(meta["env"], encoder, agent, cal_seeds,
-                                           np.random.default_rng(_seed(seed, "cal", *unit)))
-                    backends = deploy(agent, encoder, point["device"],
-                                      seed=np.random.default_rng(_seed(seed, "program", *unit)),
-                                      **hw)
-                    if hw["adc_bits"]:
-                        for name, backend in backends.items():
-                            backend.calibrate_adc(inputs[name], tile["calibration_time"],
-                                                  tile["adc_percentile"])
-                current = unit
-            results[index] = _evaluate_point(point, agent, encoder, meta, backends, seed,
-                                              episodes, tech, digital, hw, tile["adc_model"])
-            write_json(points_file, [r for r in results if r is not None])
+    results = []
+    for index, total, result, fresh in evaluate_points(config, done):
+        results.append(result)
+        if fresh:
+            write_json(points_file, results)
         if progress:
-            progress(index + 1, len(points), results[index])
+            progress(index + 1, total, result)
     summary = summarise(config, results)
     write_json(out / "summary.json", summary)
     write_text(out / "results.csv", _csv(summary["table"]))

@@ -164,10 +164,22 @@ def test_a_folder_of_another_config_is_refused_and_untouched(tmp_path):
     ("evaluation.instances=0", "evaluation.instances"),
     ("tile.adc_percentile=0.0", "tile.adc_percentile"),
     ('tile.adc_model="flash"', "tile.adc_model"),
+    ("device.drift_scale=-1.0", "device.drift_scale"),
 ])
 def test_bad_config_names_the_key(tmp_path, override, message):
     config = load_config(RUN_DEFAULTS, None, [override])
     with pytest.raises(ValueError, match=message):
+        run_experiment(config, tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_device_scales_apply_to_pcm_only(tmp_path):
+    from memsim.experiment import device_model
+    config = load_config(RUN_DEFAULTS, None, ["device.prog_noise_scale=3.0"])
+    assert device_model("pcm", config).params.prog_noise_scale == 3.0
+    with pytest.raises(ConfigError, match="apply to PCM presets"):
+        device_model("taox-hfox", config)
+    with pytest.raises(ConfigError, match="apply to PCM presets"):
         run_experiment(config, tmp_path / "out")
     assert not (tmp_path / "out").exists()
 

@@ -29,6 +29,38 @@ def test_train_resume_equals_uninterrupted(tmp_path):
     assert curve[-1, 2] == pytest.approx(log_a[:, 1].mean())      # window 20 > 8 episodes
 
 
+@pytest.mark.parametrize("backend", [
+    ['synapses.backend="pulse"', 'synapses.device="epiram"', "eprop.lr=0.05"],
+    ['synapses.backend="noisy"', "synapses.relative_noise=0.2", "synapses.absolute_noise=0.03"],
+], ids=["pulse", "noisy"])
+def test_device_backends_train_and_resume_exactly(tmp_path, backend):
+    config = SMALL + backend
+    whole = train("cartpole", tmp_path / "w.npz", seed=4, overrides=config, episodes=7)
+    train("cartpole", tmp_path / "p.npz", seed=4, overrides=config, episodes=4)
+    train("cartpole", tmp_path / "p.npz", seed=4, overrides=config, episodes=7)
+    with np.load(tmp_path / "w.npz") as a, np.load(tmp_path / "p.npz") as b:
+        assert a.files == b.files and any(k.startswith("synapse/") for k in a.files)
+        assert all(np.array_equal(a[k], b[k]) for k in a.files)
+    log = np.loadtxt(tmp_path / "w.log.csv", delimiter=",", skiprows=1)
+    assert (whole["write_pulses"] > 0) == ("pulse" in backend[0])
+    assert log[-1, -1] == whole["write_pulses"]
+    agent, _, _ = load_policy(tmp_path / "w.npz")
+    kind = "PulseSynapses" if "pulse" in backend[0] else "DigitalSynapses"
+    assert type(agent.syn["w_rec"]).__name__ == kind      # noise belongs to training only
+
+
+def test_init_continues_from_a_saved_policy(tmp_path):
+    train("cartpole", tmp_path / "a.npz", seed=1, overrides=SMALL, episodes=3)
+    meta = train("cartpole", tmp_path / "b.npz", seed=2, init=tmp_path / "a.npz",
+                 overrides=SMALL + ["training.stop_at_target=false"], episodes=1)
+    assert meta["init"] == str(tmp_path / "a.npz")
+    a, _, _ = load_policy(tmp_path / "a.npz")
+    agent, _, _ = load_policy(tmp_path / "b.npz")
+    np.testing.assert_array_equal(agent.b_random, a.b_random)   # same feedback weights
+    with pytest.raises(ValueError, match="has shape"):
+        train("cartpole", tmp_path / "c.npz", seed=2, init=tmp_path / "a.npz", episodes=1)
+
+
 def test_evaluate_reports_activity(tmp_path):
     train("cartpole", tmp_path / "p.npz", seed=1, overrides=SMALL, episodes=3)
     stats = evaluate(tmp_path / "p.npz", episodes=4, seed=9)
@@ -52,6 +84,11 @@ def test_bad_input(tmp_path):
         train("pong", tmp_path / "x.npz", seed=0)
     with pytest.raises(ValueError, match="rule must be one of"):
         train("cartpole", tmp_path / "x.npz", seed=0, rule="backprop")
+    with pytest.raises(ValueError, match="synapses.backend"):
+        train("cartpole", tmp_path / "x.npz", seed=0, overrides=['synapses.backend="x"'])
+    with pytest.raises(ValueError, match="synapses.device must be a pulse"):
+        train("cartpole", tmp_path / "x.npz", seed=0,
+              overrides=['synapses.backend="pulse"', 'synapses.device="pcm"'])
     with pytest.raises(ValueError, match="unknown key 'eprop.size'"):
         train("cartpole", tmp_path / "x.npz", seed=0, overrides=["eprop.size=3"])
     train("cartpole", tmp_path / "r.npz", seed=0, overrides=SMALL, episodes=3)

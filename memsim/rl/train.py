@@ -31,7 +31,9 @@ from .. import __version__
 from .._io import atomic_path, write_json, write_text
 from .._validation import check_choice, check_scalar
 from ..config import load_config
+from ..devices.pulse import PulseDevice
 from ..snn import EpropActorCritic, EpropConfig, GaussianFields, NeuronParams
+from ..snn.synapses import DigitalSynapses, NoisySynapses, PulseSynapses
 from ..snn.rstdp import RstdpAgent, RstdpConfig
 from .envs import Environment, task
 
@@ -49,30 +51,80 @@ TRAIN_DEFAULTS = {
     "rstdp": {"n_rec": 100, "steps_per_decision": 5, "tau_plus": 20e-3, "tau_minus": 20e-3,
               "tau_z": 25e-3, "a_plus": 1.0, "a_minus": -1.0, "lr": 1e-3, "epsilon": 0.05,
               "reward_tau": 100.0, "w_in_scale": 1.0, "w_rec_scale": 1.0, "w_out_scale": 1.0},
+    "synapses": {"backend": "digital", "relative_noise": 0.0, "absolute_noise": 0.0,
+                 "device": "ag-si", "w_max_in": 1.0, "w_max_rec": 0.6, "w_max_out": 1.0,
+                 "w_max_value": 2.0},
     "training": {"episodes": 3000, "max_seconds": 600.0, "window": 20,
-                 "checkpoint_every": 50, "anneal_margin": 75.0, "anneal_factor": 0.1},
+                 "checkpoint_every": 50, "anneal_margin": 75.0, "anneal_factor": 0.1,
+                 "stop_at_target": True},
 }
 
-LOG_FIELDS = ("episode", "return", "steps", "seconds", "spikes_per_decision", "mean_rate")
+LOG_FIELDS = ("episode", "return", "steps", "seconds", "spikes_per_decision", "mean_rate",
+              "write_pulses")
+
+#: Synapse backends a training config can choose (``synapses.backend``):
+#: float weights; float weights read through per-episode device-like noise
+#: (hardware-aware training, memsim.snn.NoisySynapses); differential pairs of
+#: pulse devices written by pulses (in-situ learning, memsim.snn.PulseSynapses).
+BACKENDS = ("digital", "noisy", "pulse")
 
 
 RULES = ("eprop", "rstdp")
 
 
-def build_agent(env_name, config, seed, rule="eprop"):
-    """Encoder and agent (``rule``: e-prop or R-STDP) for ``env_name`` from a config."""
+def build_agent(env_name, config, seed, rule="eprop", synapse_seed=0, *, training=True):
+    """Encoder and agent (``rule``: e-prop or R-STDP) for ``env_name`` from a config.
+
+    ``synapse_seed`` seeds the backends of ``synapses.backend`` (matrix ``k``
+    of the network gets ``synapse_seed + k``). With ``training=False`` a
+    ``noisy`` backend becomes the digital one: its noise belongs to training.
+    """
     spec = task(env_name)
     enc = config["encoder"]
     encoder = GaussianFields(spec.low, spec.high, n_fields=enc["n_fields"], width=enc["width"],
                              mode=enc["mode"], gain=enc["gain"], p_max=enc["p_max"])
     neuron = NeuronParams(**config["neuron"])
+    factory = _synapse_factory(config["synapses"], synapse_seed, training)
     if check_choice("rule", rule, RULES) == "rstdp":
         agent = RstdpAgent(encoder.n_inputs, spec.n_actions,
-                           RstdpConfig(neuron=neuron, **config["rstdp"]), seed=seed)
+                           RstdpConfig(neuron=neuron, **config["rstdp"]), seed=seed,
+                           synapses=factory)
     else:
         agent = EpropActorCritic(encoder.n_inputs, spec.n_actions,
-                                 EpropConfig(neuron=neuron, **config["eprop"]), seed=seed)
+                                 EpropConfig(neuron=neuron, **config["eprop"]), seed=seed,
+                                 synapses=factory)
     return encoder, agent
+
+
+def _synapse_factory(sc, seed, training):
+    """A backend factory called once per weight matrix, in the order w_in, w_rec,
+    w_out, w_value (then again in that order when weights are restored)."""
+    backend = check_choice("synapses.backend", sc["backend"], BACKENDS)
+    if backend == "digital" or (backend == "noisy" and not training):
+        return DigitalSynapses
+    calls = []
+    if backend == "noisy":
+        relative = check_scalar("synapses.relative_noise", sc["relative_noise"], low=0.0)
+        absolute = check_scalar("synapses.absolute_noise", sc["absolute_noise"], low=0.0)
+
+        def noisy(w):
+            k = len(calls) % 4
+            calls.append(w)
+            return NoisySynapses(w, seed=seed + k, relative=relative, absolute=absolute)
+        return noisy
+    from ..devices.presets import load_preset
+    device = load_preset(sc["device"]).device()
+    if not isinstance(device, PulseDevice):
+        raise ValueError(f"synapses.device must be a pulse-programmed preset for in-situ "
+                         f"learning, got {sc['device']!r} ({type(device).__name__})")
+    w_max = [check_scalar(f"synapses.{k}", sc[k], low=0.0, low_inclusive=False)
+             for k in ("w_max_in", "w_max_rec", "w_max_out", "w_max_value")]
+
+    def pulse(w):
+        k = len(calls) % 4
+        calls.append(w)
+        return PulseSynapses(w, device, seed=seed + k, w_max=w_max[k])
+    return pulse
 
 
 def _inputs(encoder, obs, rng):
@@ -184,11 +236,11 @@ def _identity(meta):
     config = json.loads(json.dumps(meta.get("config", {})))
     for key in ("episodes", "max_seconds"):
         config.get("training", {}).pop(key, None)
-    return [meta.get(k) for k in ("format", "env", "rule", "seed")] + [config]
+    return [meta.get(k) for k in ("format", "env", "rule", "seed", "init")] + [config]
 
 
 def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
-          episodes=None, progress=None, command=None):
+          episodes=None, progress=None, command=None, init=None):
     """Train an agent until it meets the task's target; save the policy.
 
     Parameters
@@ -212,6 +264,11 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
         Called after each episode with ``(episode, return, mean of window)``.
     command : str, optional
         The command line, recorded in the metadata.
+    init : str or Path, optional
+        A saved policy to start from (its weights, feedback weights and
+        optimiser state) instead of random weights: e.g. continue learning
+        a trained policy on pulse-device synapses (in-situ learning). Its
+        network must have the shape this config builds.
 
     Returns
     -------
@@ -232,11 +289,17 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     margin = check_scalar("training.anneal_margin", tr["anneal_margin"], low=0.0)
     factor = check_scalar("training.anneal_factor", tr["anneal_factor"], low=0.0, high=1.0)
     paths = _paths(out)
-    agent_seq, env_seq, input_seq = np.random.SeedSequence(seed).spawn(3)
-    encoder, agent = build_agent(env_name, config, np.random.default_rng(agent_seq), rule)
+    agent_seq, env_seq, input_seq, synapse_seq = np.random.SeedSequence(seed).spawn(4)
+    encoder, agent = build_agent(env_name, config, np.random.default_rng(agent_seq), rule,
+                                 int(synapse_seq.generate_state(1)[0] >> 1))
     env_rng, input_rng = np.random.default_rng(env_seq), np.random.default_rng(input_seq)
     meta = {"format": FORMAT, "memsim_version": __version__, "env": env_name, "rule": rule,
-            "seed": seed, "config": config, "target": spec.target, "command": command}
+            "seed": seed, "config": config, "target": spec.target, "command": command,
+            "init": None if init is None else str(init)}
+    if init is not None:
+        with np.load(_paths(init)["policy"]) as arrays:
+            agent.load_state_dict({k: v for k, v in arrays.items()
+                                   if not k.startswith("synapse/")})
     rows, start_episode, elapsed, annealed_at = [], 0, 0.0, None
     if paths["ckpt"].exists() and paths["ckpt_meta"].exists():
         saved = json.loads(paths["ckpt_meta"].read_text())
@@ -261,7 +324,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
                                              int(env_rng.integers(2**31)), input_rng)
         now = time.perf_counter() - t0
         rows.append([episode, ret, decisions, round(now, 3), spikes / decisions,
-                     float(agent.rate.mean())])
+                     float(agent.rate.mean()), _write_pulses(agent)])
         recent = [r[1] for r in rows[-window:]]
         if progress:
             progress(episode, ret, float(np.mean(recent)))
@@ -269,7 +332,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
         if full and annealed_at is None and np.mean(recent) >= spec.target - margin:
             agent.config = replace(agent.config, lr=agent.config.lr * factor)
             annealed_at = episode + 1
-        met = full and np.mean(recent) >= spec.target
+        met = tr["stop_at_target"] and full and np.mean(recent) >= spec.target
         if met or now > budget or (episode + 1) % every == 0 or episode + 1 == n_episodes:
             state = {"agent": agent.rng.bit_generator.state, "env": env_rng.bit_generator.state,
                      "input": input_rng.bit_generator.state}
@@ -284,13 +347,18 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     meta.update({"criterion_met": bool(met), "episodes": len(rows), "annealed_at": annealed_at,
                  "seconds": rows[-1][3] if rows else 0.0,
                  "final_mean_return": float(np.mean(recent)) if recent else None,
-                 "window": window})
+                 "window": window, "write_pulses": _write_pulses(agent)})
     _save(paths["policy"], paths["meta"], agent, meta)
     if rows:
         from ..plots import plot_learning_curve
         plot_learning_curve(rows, paths["curve"], target=spec.target, window=window,
                             title=f"{env_name}, {rule}, seed {seed}")
     return meta
+
+
+def _write_pulses(agent):
+    """Device write pulses so far (in-situ learning; 0 for other backends)."""
+    return sum(s.counts.get("write_pulses", 0) for s in agent.syn.values())
 
 
 def load_policy(path):
@@ -305,8 +373,11 @@ def load_policy(path):
         raise ValueError(f"{path}: policy format {meta.get('format')!r} (memsim "
                          f"{meta.get('memsim_version')}) is not the format {FORMAT} this "
                          f"memsim {__version__} reads")
-    encoder, agent = build_agent(meta["env"], meta["config"], np.random.default_rng(0),
-                                 meta["rule"])
+    # sections added after a policy was saved take their defaults (policies before
+    # synapse backends were configurable were trained on float weights)
+    config = {**TRAIN_DEFAULTS, **meta["config"]}
+    encoder, agent = build_agent(meta["env"], config, np.random.default_rng(0),
+                                 meta["rule"], training=False)
     with np.load(paths["policy"]) as arrays:
         agent.load_state_dict(dict(arrays))
     return agent, encoder, meta

@@ -41,11 +41,23 @@ def initial_weights(rng, n_in, n_rec, n_out, config):
             rng.normal(0.0, config.w_out_scale / np.sqrt(n_rec), (n_rec, n_out)))
 
 
+def synapse_state(syn):
+    """``{"synapse/<name>/<key>": array}`` of every backend with state beyond its weights."""
+    return {f"synapse/{name}/{key}": value for name, s in syn.items()
+            if hasattr(s, "state_arrays") for key, value in s.state_arrays().items()}
+
+
 def restore_synapses(syn, arrays, factory):
-    """Rebuild every synapse backend of ``syn`` from ``arrays["weights/<name>"]``."""
+    """Rebuild every synapse backend of ``syn`` from ``arrays["weights/<name>"]``,
+    and its extra state from ``arrays["synapse/<name>/<key>"]`` when saved (else
+    the backend starts fresh from the weights: new devices programmed to them)."""
     for name, s in syn.items():
         w = check_array(f"weights/{name}", arrays[f"weights/{name}"], ndim=2)
         if w.shape != s.shape:
             raise ValueError(f"weights/{name} has shape {w.shape}, this network needs "
                              f"{s.shape}")
         syn[name] = factory(w)
+        prefix = f"synapse/{name}/"
+        extra = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
+        if extra and hasattr(syn[name], "load_state_arrays"):
+            syn[name].load_state_arrays(extra)

@@ -41,7 +41,7 @@ import numpy as np
 
 from .._kernels import _snn
 from .._validation import as_generator, check_choice, check_scalar
-from ._agent import AgentConfig, initial_weights, restore_synapses
+from ._agent import AgentConfig, initial_weights, restore_synapses, synapse_state
 from .neurons import NeuronParams, NeuronState, neuron_step
 from .synapses import DigitalSynapses
 
@@ -214,6 +214,9 @@ class EpropActorCritic:
         self.trace = {k: np.zeros(s.shape) for k, s in self.syn.items()}
         self._pending = None
         self.spikes = 0.0
+        for s in self.syn.values():
+            if hasattr(s, "new_episode"):
+                s.new_episode()
         self._fused = self._build_fused()
 
     def select(self, rows):
@@ -251,9 +254,11 @@ class EpropActorCritic:
         return float(self._value[0]) if self.batch is None else self._value[:, 0].copy()
 
     def _build_fused(self):
-        """The one-call Cython step, when every synapse is a plain float matrix."""
+        """The one-call Cython step, when every synapse backend reads a float matrix
+        (``forward``) that it keeps up to date in place."""
         if (not self.kernels or self.batch is not None
-                or any(type(s) is not DigitalSynapses for s in self.syn.values())):
+                or not all(isinstance(getattr(s, "forward", None), np.ndarray)
+                           for s in self.syn.values())):
             return None
         p = self.config.neuron
         st = self.state
@@ -265,7 +270,7 @@ class EpropActorCritic:
                   "eps_rec": _NO_EPS if self.eps["w_rec"] is None else self.eps["w_rec"],
                   "ebar_in": self.ebar["w_in"], "ebar_rec": self.ebar["w_rec"],
                   "esum_in": self.e_sum["w_in"], "esum_rec": self.e_sum["w_rec"]}
-        weights = {k: s.weights for k, s in self.syn.items()}
+        weights = {k: s.forward for k, s in self.syn.items()}
         params = (p.alpha, p.rho, p.v_th, p.beta, p.gamma_pd, p.n_ref, self.kappa, _RATE_STEP)
         return _snn.FusedNetwork(state, traces, weights, params)
 
@@ -455,6 +460,7 @@ class EpropActorCritic:
         out.update({f"adam/m/{k}": v for k, v in self.adam_m.items()})
         out.update({f"adam/v/{k}": v for k, v in self.adam_v.items()})
         out.update({f"grad/{k}": v for k, v in self.grad.items()})
+        out.update(synapse_state(self.syn))
         return out
 
     def load_state_dict(self, arrays):

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import as_generator, check_scalar
-from ._agent import AgentConfig, initial_weights, restore_synapses
+from ._agent import AgentConfig, initial_weights, restore_synapses, synapse_state
 from .neurons import NeuronParams, NeuronState, neuron_step
 from .synapses import DigitalSynapses
 
@@ -158,6 +158,7 @@ class RstdpAgent:
     def state_dict(self):
         out = {f"weights/{k}": s.weights.copy() for k, s in self.syn.items()}
         out.update({"reward_mean": np.array(self.reward_mean), "rate": self.rate.copy()})
+        out.update(synapse_state(self.syn))
         return out
 
     def load_state_dict(self, arrays):

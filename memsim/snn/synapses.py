@@ -1,17 +1,27 @@
 """Synapses as a backend: how a weight matrix carries input and takes updates.
 
 The network calls only :meth:`propagate` and :meth:`update`, so the same network
-runs on float weights (:class:`DigitalSynapses`) or, with the hardware
-deployment, on analog crossbar tiles behind the same two methods. Convention:
-``y = x @ W`` with ``W`` of shape (n_pre, n_post), as on a crossbar whose rows
-are the presynaptic inputs.
+runs on float weights (:class:`DigitalSynapses`), on float weights perturbed as
+a device would perturb them (:class:`NoisySynapses`, for hardware-aware
+training), on differential pairs of pulse-programmed devices that learn by
+write pulses (:class:`PulseSynapses`, in-situ learning) or, through
+:mod:`memsim.hardware`, on analog crossbar tiles behind the same two methods.
+Convention: ``y = x @ W`` with ``W`` of shape (n_pre, n_post), as on a crossbar
+whose rows are the presynaptic inputs.
+
+A backend whose read is exactly ``x @ forward`` for a float array ``forward``
+that it keeps up to date in place exposes that array; the network's fused
+Cython step then reads it directly (and counts the synaptic events itself).
+Backends with state beyond their weights (device states, accumulators, noise
+draws) return it from ``state_arrays()`` and take it back in
+``load_state_arrays()``, so that training checkpoints resume exactly.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_array
+from .._validation import check_array, check_scalar
 
 
 class DigitalSynapses:
@@ -37,12 +47,212 @@ class DigitalSynapses:
         """``(n_pre, n_post)``."""
         return self.weights.shape
 
+    @property
+    def forward(self):
+        """The array reads multiply by (the weights themselves)."""
+        return self.weights
+
     def propagate(self, x):
         """Postsynaptic input ``x @ W`` for presynaptic activity ``x`` (n_pre,)."""
-        self.counts["synaptic_events"] += int(np.count_nonzero(x)) * self.weights.shape[1]
+        self.counts["synaptic_events"] += int(np.count_nonzero(x)) * self.shape[1]
         self.counts["propagations"] += 1
-        return x @ self.weights
+        return x @ self.forward
 
     def update(self, delta):
         """Add ``delta`` (n_pre, n_post) to the weights."""
         self.weights += delta
+
+
+class NoisySynapses(DigitalSynapses):
+    """Float weights read through a fresh device-like perturbation every episode.
+
+    For hardware-aware training (noise injection, as in Joshi et al., Nat.
+    Commun. 11:2473, 2020): the learner keeps and updates clean weights
+    ``W``; the reads of an episode use::
+
+        W~ = W (1 + s_rel xi) + s_abs w_max zeta,   w_max = max |W|,
+
+    with ``xi``, ``zeta`` standard normal per synapse, drawn at
+    :meth:`new_episode`. ``s_abs`` plays the programming noise of a device
+    (PCM: 1-4 % of the range, memsim.devices.pcm), ``s_rel`` the per-device
+    spread of drift left after global compensation (PCM at one year:
+    ``sigma_nu ln(t / t0)`` = 0.1-0.3).
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_pre, n_post)
+    seed : int
+        Noise draws: episode ``k`` uses ``default_rng([seed, k])``.
+    relative : float, default=0.0
+        ``s_rel``, >= 0.
+    absolute : float, default=0.0
+        ``s_abs``, fraction of ``max |W|``, >= 0.
+    """
+
+    def __init__(self, weights, *, seed, relative=0.0, absolute=0.0):
+        super().__init__(weights)
+        self.seed = check_scalar("seed", seed, low=0, integer=True)
+        self.relative = check_scalar("relative", relative, low=0.0)
+        self.absolute = check_scalar("absolute", absolute, low=0.0)
+        self.episode = 0
+        self._forward = self.weights.copy()
+        self._xi = np.zeros(self.shape)
+        self._zeta = np.zeros(self.shape)
+
+    @property
+    def forward(self):
+        """The perturbed weights of the current episode."""
+        return self._forward
+
+    def new_episode(self):
+        """Draw the perturbation of the next episode."""
+        rng = np.random.default_rng([self.seed, self.episode])
+        self.episode += 1
+        self._xi = rng.standard_normal(self.shape)
+        self._zeta = rng.standard_normal(self.shape)
+        self._refresh()
+
+    def _refresh(self):
+        w_max = float(np.abs(self.weights).max())
+        self._forward[:] = (self.weights * (1.0 + self.relative * self._xi)
+                            + self.absolute * w_max * self._zeta)
+
+    def update(self, delta):
+        """Add ``delta`` to the clean weights; the episode's perturbation stays."""
+        self.weights += delta
+        self._refresh()
+
+    def state_arrays(self):
+        """The episode counter, the current draws and the seed."""
+        return {"episode": np.array(self.episode), "xi": self._xi, "zeta": self._zeta,
+                "seed": np.array(self.seed)}
+
+    def load_state_arrays(self, arrays):
+        """Restore :meth:`state_arrays`."""
+        self.episode = int(arrays["episode"])
+        self.seed = int(arrays["seed"])
+        self._xi = np.array(arrays["xi"], float)
+        self._zeta = np.array(arrays["zeta"], float)
+        self._refresh()
+
+
+class PulseSynapses(DigitalSynapses):
+    """Weights held by differential pairs of pulse-programmed devices.
+
+    Each weight is a pair ``(G+, G-)`` (memsim.crossbar.mapping, differential
+    scheme, weights beyond ``±w_max`` clipped) read ideally: ``w = (G+ - G-) /
+    g_w``, ``g_w = (g_max - g_min) / w_max``; programming leaves one device of
+    each pair at ``g_min``. Updates become write pulses of the device model
+    (nonlinear, asymmetric LTP/LTD, cycle-to-cycle noise, bounds, finite
+    levels; memsim.devices.pulse) through a digital accumulator with a
+    one-pulse threshold::
+
+        a += dW;   n = trunc(a / dw);   a -= n dw
+
+    and the ``|n|`` pulses keep one device of the pair at its floor: when the
+    update grows ``|w|`` the device holding the weight (the one further
+    above its own ``g_min``) is potentiated ``|n|`` times; when it shrinks
+    ``|w|`` the holder is depressed ``k = min(|n|, ceil(held / dg))`` times
+    (``dg = (g_max - g_min) / levels``: as many as bring it to its floor,
+    nominally) and the other device potentiated ``|n| - k`` times, so that
+    ``w`` can cross zero. ``dw = w_max /
+    levels`` is the nominal weight step of one pulse (the average slope of a
+    full ramp); the devices' true response (smaller near the bounds, noisy)
+    is what the network then reads.
+
+    Parameters
+    ----------
+    weights : array_like, shape (n_pre, n_post)
+        Initial weights, programmed open loop from reset.
+    device : PulseDevice
+    seed : int
+        Programming randomness: ``default_rng([seed, 0])``; write noise of
+        update ``k``: ``default_rng([seed, k + 1])``.
+    w_max : float
+        Weight that uses the whole conductance range (weight units), > 0: the
+        largest magnitude the pair can hold; choose it with room for the
+        weights to grow.
+
+    Attributes
+    ----------
+    counts : dict
+        ``synaptic_events``, ``propagations``; ``write_pulses`` (pulses
+        applied to devices), ``ltp_pulses``, ``ltd_pulses``, ``updates``.
+    """
+
+    def __init__(self, weights, device, *, seed, w_max):
+        from ..devices.pulse import PulseDevice
+        if not isinstance(device, PulseDevice):
+            raise TypeError(f"device must be a PulseDevice (a pulse preset), got {device!r}")
+        super().__init__(weights)
+        self.device = device
+        self.seed = check_scalar("seed", seed, low=0, integer=True)
+        self._set_scale(check_scalar("w_max", w_max, low=0.0, low_inclusive=False))
+        self.state = device.program(self.map.g_target.ravel(),
+                                    np.random.default_rng([self.seed, 0]))
+        self.accumulator = np.zeros(self.shape)
+        self.n_updates = 0
+        self._read()
+        self.counts.update({"write_pulses": 0, "ltp_pulses": 0, "ltd_pulses": 0,
+                            "updates": 0})
+
+    def _set_scale(self, w_max):
+        from ..crossbar.mapping import map_weights
+        self.w_max = w_max
+        self.map = map_weights(self.weights, self.device.g_min, self.device.g_max,
+                               clip="fixed", clip_value=w_max)
+        self.dw = w_max / self.device.params.levels
+        self.dg = (self.device.g_max - self.device.g_min) / self.device.params.levels
+
+    def _read(self):
+        self.weights[:] = self.map.weights_from_conductances(
+            self.state.g.reshape(self.map.g_target.shape))
+
+    def update(self, delta):
+        """Accumulate ``delta`` and fire the whole pulses it amounts to."""
+        self.accumulator += delta
+        n = np.trunc(self.accumulator / self.dw)
+        self.accumulator -= n * self.dw
+        self.n_updates += 1
+        self.counts["updates"] += 1
+        if not n.any():
+            return
+        n = n.astype(np.int64)
+        shape = self.map.g_target.shape
+        above = (self.state.g - np.broadcast_to(self.state.g_min, self.state.g.shape)
+                 ).reshape(shape)                       # each device above its own floor
+        plus_holds = above[:, 0::2] >= above[:, 1::2]
+        held = np.where(plus_holds, above[:, 0::2], above[:, 1::2])
+        m = np.abs(n)
+        shrink = np.where(plus_holds, n < 0, n > 0)
+        k = np.where(shrink, np.minimum(m, np.ceil(held / self.dg)).astype(np.int64), 0)
+        rest = m - k
+        pulses = np.empty(shape, dtype=np.int64)
+        pulses[:, 0::2] = np.where(plus_holds, np.where(shrink, -k, m), np.where(shrink, rest, 0))
+        pulses[:, 1::2] = np.where(plus_holds, np.where(shrink, rest, 0), np.where(shrink, -k, m))
+        self.device.apply_pulses(self.state, pulses.ravel(),
+                                 np.random.default_rng([self.seed, self.n_updates]))
+        self.counts["write_pulses"] += int(np.abs(pulses).sum())
+        self.counts["ltp_pulses"] += int(pulses[pulses > 0].sum())
+        self.counts["ltd_pulses"] += int(-pulses[pulses < 0].sum())
+        self._read()
+
+    def state_arrays(self):
+        """Device conductances and parameters, the accumulator, the update count, w_max
+        and the seed of the write noise."""
+        s = self.state
+        return {"g": s.g, "a_ltp": s.a_ltp, "a_ltd": s.a_ltd, "g_min": s.g_min,
+                "g_max": s.g_max, "stuck": s.stuck, "accumulator": self.accumulator,
+                "n_updates": np.array(self.n_updates), "w_max": np.array(self.w_max),
+                "seed": np.array(self.seed)}
+
+    def load_state_arrays(self, arrays):
+        """Restore :meth:`state_arrays`."""
+        from ..devices.pulse import PulseState
+        self.state = PulseState(*(np.array(arrays[k]) for k in
+                                  ("g", "a_ltp", "a_ltd", "g_min", "g_max", "stuck")))
+        self.accumulator = np.array(arrays["accumulator"], float)
+        self.n_updates = int(arrays["n_updates"])
+        self.seed = int(arrays["seed"])
+        self._set_scale(float(arrays["w_max"]))
+        self._read()

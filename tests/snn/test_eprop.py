@@ -136,8 +136,16 @@ def test_state_dict_round_trip_and_config_round_trip():
         net.observe(float("nan"), terminal=True)
 
 
-class OtherSynapses(DigitalSynapses):
-    """Any backend that is not the plain float one: the step runs per function."""
+class OtherSynapses:
+    """A backend with no float matrix to read (no ``forward``): the step runs per function."""
+
+    def __init__(self, weights):
+        self.inner = DigitalSynapses(weights)
+
+    def __getattr__(self, name):
+        if name == "forward":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
 
 
 @pytest.mark.parametrize("input_kind", ["analog", "spikes"])
