@@ -18,6 +18,7 @@ from . import __version__
 
 EXIT_USAGE = 2        # bad input
 EXIT_FAILURE = 1      # a computation that did not succeed (e.g. did not converge)
+EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
 
 class CLIError(Exception):
@@ -475,6 +476,10 @@ def main(argv=None):
             raise
         print(f"memsim: error: {exc}", file=sys.stderr)
         return EXIT_FAILURE
+    except KeyboardInterrupt:
+        # every finished point / episode is already on disk (atomic writes, checkpoints)
+        print("memsim: interrupted; run the same command again to resume", file=sys.stderr)
+        return EXIT_INTERRUPTED
     return 0
 
 

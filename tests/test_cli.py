@@ -2,8 +2,10 @@
 
 import json
 import re
+import signal
 import subprocess
 import sys
+import time
 
 import numpy as np
 import pytest
@@ -158,6 +160,19 @@ def test_main_job_small_config_and_resume(tmp_path):
              "--set", "evaluation.times=[1.0, 86400.0]", "--set", "evaluation.compensate=[true]",
              "--set", "evaluation.instances=1", "--set", "evaluation.episodes=2",
              "--set", "tile.calibration_episodes=1"]
+    proc = subprocess.Popen([sys.executable, "-m", "memsim", "run", *small, "--out", str(out)],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not (out / "points.json").exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        proc.send_signal(signal.SIGINT)            # Ctrl-C after the first point
+        _, err = proc.communicate(timeout=60)
+    finally:
+        proc.kill()
+    if proc.returncode == 130:                      # (it may also have finished first)
+        assert "run the same command again to resume" in err
+        assert len(json.loads((out / "points.json").read_text())) < 3
     res = ok("run", *small, "--out", str(out))
     assert "cartpole-spikes" in res.stdout and "pcm" in res.stdout
     summary = json.loads((out / "summary.json").read_text())

@@ -347,7 +347,8 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     meta.update({"criterion_met": bool(met), "episodes": len(rows), "annealed_at": annealed_at,
                  "seconds": rows[-1][3] if rows else 0.0,
                  "final_mean_return": float(np.mean(recent)) if recent else None,
-                 "window": window, "write_pulses": _write_pulses(agent)})
+                 "window": window, "write_pulses": _write_pulses(agent),
+                 "write_joules": _write_joules(agent)})
     _save(paths["policy"], paths["meta"], agent, meta)
     if rows:
         from ..plots import plot_learning_curve
@@ -359,6 +360,15 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
 def _write_pulses(agent):
     """Device write pulses so far (in-situ learning; 0 for other backends)."""
     return sum(s.counts.get("write_pulses", 0) for s in agent.syn.values())
+
+
+def _write_joules(agent):
+    """Energy of the device writes so far (J); None when the device's pulse
+    amplitudes or widths are unknown, or for other backends."""
+    counts = [s.counts for s in agent.syn.values() if "write_pulses" in s.counts]
+    if not counts or any("write_joules" not in c for c in counts):
+        return None
+    return sum(c["write_joules"] for c in counts)
 
 
 def load_policy(path):

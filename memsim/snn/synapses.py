@@ -177,7 +177,11 @@ class PulseSynapses(DigitalSynapses):
     ----------
     counts : dict
         ``synaptic_events``, ``propagations``; ``write_pulses`` (pulses
-        applied to devices), ``ltp_pulses``, ``ltd_pulses``, ``updates``.
+        applied to devices), ``ltp_pulses``, ``ltd_pulses``, ``updates``; and,
+        when the preset gives pulse amplitudes and widths, ``write_joules``:
+        the energy the pulses dissipate in the devices, ``sum n V^2 G t`` with
+        ``G`` each device's conductance before its pulse train (J; as
+        NeuroSim prices a cell write, V^2 G t per pulse).
     """
 
     def __init__(self, weights, device, *, seed, w_max):
@@ -195,6 +199,9 @@ class PulseSynapses(DigitalSynapses):
         self._read()
         self.counts.update({"write_pulses": 0, "ltp_pulses": 0, "ltd_pulses": 0,
                             "updates": 0})
+        p = device.params
+        if p.t_ltp > 0 and p.t_ltd > 0 and p.v_ltp != 0 and p.v_ltd != 0:
+            self.counts["write_joules"] = 0.0
 
     def _set_scale(self, w_max):
         from ..crossbar.mapping import map_weights
@@ -230,7 +237,13 @@ class PulseSynapses(DigitalSynapses):
         pulses = np.empty(shape, dtype=np.int64)
         pulses[:, 0::2] = np.where(plus_holds, np.where(shrink, -k, m), np.where(shrink, rest, 0))
         pulses[:, 1::2] = np.where(plus_holds, np.where(shrink, rest, 0), np.where(shrink, -k, m))
-        self.device.apply_pulses(self.state, pulses.ravel(),
+        flat = pulses.ravel()
+        if "write_joules" in self.counts:
+            p = self.device.params
+            pulse_joules = np.where(flat > 0, p.v_ltp ** 2 * p.t_ltp, p.v_ltd ** 2 * p.t_ltd)
+            self.counts["write_joules"] += float(np.sum(np.abs(flat) * pulse_joules
+                                                        * self.state.g))
+        self.device.apply_pulses(self.state, flat,
                                  np.random.default_rng([self.seed, self.n_updates]))
         self.counts["write_pulses"] += int(np.abs(pulses).sum())
         self.counts["ltp_pulses"] += int(pulses[pulses > 0].sum())

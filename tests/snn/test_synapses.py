@@ -78,6 +78,19 @@ def test_pulse_synapses_program_accumulate_and_fire():
     np.testing.assert_allclose(big.weights, 2.0, rtol=1e-9)
 
 
+def test_pulse_synapses_price_their_writes():
+    device = load_preset("ag-si").device()          # 3.2 V / -2.8 V, 300 us pulses
+    p = device.params
+    syn = PulseSynapses(np.array([[0.5, -0.5]]), device, seed=0, w_max=1.0)
+    g = syn.state.g.copy()
+    syn.update(np.array([[2.5, 1.5]]) * syn.dw)      # G+ of w00 up 2, G- of w01 down 1
+    assert syn.counts["ltp_pulses"] == 2 and syn.counts["ltd_pulses"] == 1
+    expected = 2 * p.v_ltp ** 2 * p.t_ltp * g[0] + 1 * p.v_ltd ** 2 * p.t_ltd * g[3]
+    assert syn.counts["write_joules"] == pytest.approx(expected, rel=1e-12)
+    assert "write_joules" not in PulseSynapses(np.ones((1, 1)), LINEAR, seed=0,
+                                               w_max=2.0).counts     # no pulse data
+
+
 def test_pulse_synapses_state_round_trip_continues_identically():
     device = load_preset("ag-si").device()
     rng = np.random.default_rng(4)
