@@ -8,8 +8,10 @@ NumPy branch of EpropActorCritic (tests check the two paths agree).
 Equations: see those modules.
 """
 
-from libc.math cimport fabs, sqrt
+from libc.math cimport fabs, log, sqrt
 from libc.stdint cimport int64_t
+
+import numpy as np
 
 
 def neuron_update(double[::1] v, double[::1] a, double[::1] z, int64_t[::1] ref,
@@ -65,22 +67,78 @@ def eligibility_update(const double[::1] psi, const double[::1] zbar, double[:, 
                     esum[i, j] += e
 
 
-def decision_update(double[:, ::1] trace, double[:, ::1] grad, const double[:, ::1] ebar,
-                    double[:, ::1] esum, const double[::1] signal,
-                    const double[::1] signal_h, const double[::1] rate_error, double decay,
-                    double c_entropy, double c_rate, double delta):
-    """At a decision: grad += delta trace (the previous decision's TD error); trace =
-    decay trace + signal ebar; grad += c_H signal_h ebar - c_f rate_error esum; esum = 0."""
+cdef void _decision_update(double[:, ::1] trace, double[:, ::1] grad,
+                           const double[:, ::1] ebar, double[:, ::1] esum,
+                           const double[::1] signal, const double[::1] signal_h,
+                           const double[::1] rate_error, double decay, double c_entropy,
+                           double c_rate, double delta) noexcept nogil:
+    """grad += delta trace (the previous decision's TD error); trace = decay trace +
+    signal ebar; grad += c_H signal_h ebar - c_f rate_error esum; esum = 0."""
     cdef Py_ssize_t i, j, n_pre = ebar.shape[0], n_post = ebar.shape[1]
     cdef double eb
+    for i in range(n_pre):
+        for j in range(n_post):
+            eb = ebar[i, j]
+            grad[i, j] += (delta * trace[i, j] + c_entropy * signal_h[j] * eb
+                           - c_rate * rate_error[j] * esum[i, j])
+            trace[i, j] = decay * trace[i, j] + signal[j] * eb
+            esum[i, j] = 0.0
+
+
+def learn_decision(Py_ssize_t action, const double[::1] pi, const double[:, ::1] b,
+                   const double[::1] b_v, const double[::1] zbar_out, const double[::1] rate,
+                   double rate_target, dict trace, dict grad, dict ebar, dict esum,
+                   double decay, double c_value, double c_entropy, double c_rate,
+                   double delta):
+    """Everything e-prop does at a decision (the NumPy branch of
+    EpropActorCritic._learn_decision): TD error of the previous decision into the
+    gradients, learning signals ``L = B (onehot - pi) + c_V b_V`` and
+    ``L_H = B dH/dy``, lambda-traces of all four matrices, entropy and rate terms."""
+    cdef Py_ssize_t j, k, n = b.shape[0], n_act = b.shape[1]
+    cdef double[::1] signal = cython_zeros(n), signal_h = cython_zeros(n)
+    cdef double[::1] rate_error = cython_zeros(n), d_entropy = cython_zeros(n_act)
+    cdef double[::1] target = cython_zeros(n_act)
+    cdef double[:, ::1] t_in = trace["w_in"], g_in = grad["w_in"]
+    cdef double[:, ::1] t_rec = trace["w_rec"], g_rec = grad["w_rec"]
+    cdef double[:, ::1] t_out = trace["w_out"], g_out = grad["w_out"]
+    cdef double[:, ::1] t_val = trace["w_value"], g_val = grad["w_value"]
+    cdef const double[:, ::1] e_in = ebar["w_in"], e_rec = ebar["w_rec"]
+    cdef double[:, ::1] s_in = esum["w_in"], s_rec = esum["w_rec"]
+    cdef double entropy = 0.0, lp, zj
     with nogil:
-        for i in range(n_pre):
-            for j in range(n_post):
-                eb = ebar[i, j]
-                grad[i, j] += (delta * trace[i, j] + c_entropy * signal_h[j] * eb
-                               - c_rate * rate_error[j] * esum[i, j])
-                trace[i, j] = decay * trace[i, j] + signal[j] * eb
-                esum[i, j] = 0.0
+        for j in range(n):
+            for k in range(n_act):
+                g_out[j, k] += delta * t_out[j, k]
+            g_val[j, 0] += delta * t_val[j, 0]
+        for k in range(n_act):
+            entropy -= pi[k] * log(pi[k] + 1e-12)
+        for k in range(n_act):
+            lp = log(pi[k] + 1e-12)
+            d_entropy[k] = -pi[k] * (lp + entropy)
+            target[k] = (1.0 if k == action else 0.0) - pi[k]
+        for j in range(n):
+            signal[j] = 0.0
+            signal_h[j] = 0.0
+            for k in range(n_act):
+                signal[j] += b[j, k] * target[k]
+                signal_h[j] += b[j, k] * d_entropy[k]
+            signal[j] += c_value * b_v[j]
+            rate_error[j] = rate[j] - rate_target
+        _decision_update(t_in, g_in, e_in, s_in, signal, signal_h, rate_error, decay,
+                         c_entropy, c_rate, delta)
+        _decision_update(t_rec, g_rec, e_rec, s_rec, signal, signal_h, rate_error, decay,
+                         c_entropy, c_rate, delta)
+        for j in range(n):
+            zj = zbar_out[j]
+            for k in range(n_act):
+                t_out[j, k] = decay * t_out[j, k] + zj * target[k]
+            t_val[j, 0] = decay * t_val[j, 0] + c_value * zj
+            for k in range(n_act):
+                g_out[j, k] += c_entropy * zj * d_entropy[k]
+
+
+cdef double[::1] cython_zeros(Py_ssize_t n):
+    return np.zeros(n)
 
 
 def adam_step(double[:, ::1] m, double[:, ::1] v, double[:, ::1] g, double[:, ::1] step,

@@ -383,32 +383,33 @@ class EpropActorCritic:
         if self._pending is not None:          # TD error of the previous decision
             reward, v_prev = self._pending
             delta = reward + c.gamma * self.value - v_prev
-            self._apply_td(delta, ("w_out", "w_value") if self.kernels else self.PARAMS)
-        onehot = np.zeros(self.n_actions)
-        onehot[action] = 1.0
-        logp = np.log(pi + 1e-12)
-        d_entropy = -pi * (logp + (-(pi * logp).sum()))
         b, b_v = self._feedback()
-        signal = b @ (onehot - pi) + c.c_value * b_v
-        signal_h = b @ d_entropy
         decay = c.gamma * c.lam
-        rate_error = self.rate - c.rate_target
-        for name in ("w_in", "w_rec"):
-            if self.kernels:
-                _snn.decision_update(self.trace[name], self.grad[name], self.ebar[name],
-                                     self.e_sum[name], signal, signal_h, rate_error, decay,
-                                     c.c_entropy, c.c_rate, delta)
-                continue
-            self.trace[name] *= decay
-            self.trace[name] += signal[None, :] * self.ebar[name]
-            self.grad[name] += (c.c_entropy * signal_h[None, :] * self.ebar[name]
-                                - c.c_rate * rate_error[None, :] * self.e_sum[name])
-            self.e_sum[name][:] = 0.0
-        for name, g in (("w_out", self.zbar_out[:, None] * (onehot - pi)[None, :]),
-                        ("w_value", c.c_value * self.zbar_out[:, None])):
-            self.trace[name] *= decay
-            self.trace[name] += g
-        self.grad["w_out"] += c.c_entropy * self.zbar_out[:, None] * d_entropy[None, :]
+        if self.kernels:
+            _snn.learn_decision(action, pi, np.ascontiguousarray(b), np.ascontiguousarray(b_v),
+                                self.zbar_out, self.rate, c.rate_target, self.trace,
+                                self.grad, self.ebar, self.e_sum, decay, c.c_value,
+                                c.c_entropy, c.c_rate, delta)
+        else:
+            self._apply_td(delta)
+            onehot = np.zeros(self.n_actions)
+            onehot[action] = 1.0
+            logp = np.log(pi + 1e-12)
+            d_entropy = -pi * (logp + (-(pi * logp).sum()))
+            signal = b @ (onehot - pi) + c.c_value * b_v
+            signal_h = b @ d_entropy
+            rate_error = self.rate - c.rate_target
+            for name in ("w_in", "w_rec"):
+                self.trace[name] *= decay
+                self.trace[name] += signal[None, :] * self.ebar[name]
+                self.grad[name] += (c.c_entropy * signal_h[None, :] * self.ebar[name]
+                                    - c.c_rate * rate_error[None, :] * self.e_sum[name])
+                self.e_sum[name][:] = 0.0
+            for name, g in (("w_out", self.zbar_out[:, None] * (onehot - pi)[None, :]),
+                            ("w_value", c.c_value * self.zbar_out[:, None])):
+                self.trace[name] *= decay
+                self.trace[name] += g
+            self.grad["w_out"] += c.c_entropy * self.zbar_out[:, None] * d_entropy[None, :]
         self.env_steps += 1
         if self.env_steps % c.update_every == 0:
             self._adam()
