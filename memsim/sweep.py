@@ -187,11 +187,17 @@ def load_spec(name_or_path):
         bad = sorted(repeated) or [exp.seed_key]
         raise SweepError(f"{where}: {bad[0]!r} is swept twice or is the seed key "
                          f"({exp.seed_key!r}, set by replicates)")
-    if exp.check:
-        exp.check(config)
+    if exp.check:           # every swept value once, the other axes at their first value
+        first = {k: v for keys, values in axes for k, v in zip(keys, values[0])}
         for keys, values in axes:
             for value in values:
-                exp.check(_point_config(config, exp.defaults, dict(zip(keys, value))))
+                params = {**first, **dict(zip(keys, value))}
+                try:
+                    exp.check(_point_config(config, exp.defaults, params))
+                except ConfigError:
+                    raise
+                except (ValueError, TypeError) as exc:
+                    raise SweepError(f"{where}: at {params}: {exc}") from exc
     return {"experiment": raw["experiment"], "seed": seed, "replicates": replicates,
             "measures": measures, "batch": batch, "base": config, "axes": axes,
             "source": where, "text": text}
