@@ -248,3 +248,17 @@ def test_killed_client_then_resume(tmp_path):
     keys = [line.split(",")[0] for line in lines]
     assert len(keys) == 16 == len(set(keys))
     assert sorted(keys) == sorted(p[0] for p in plan(load_spec(spec_path)))
+
+
+def test_run_experiment_point(tmp_path):
+    text = ('experiment = "run"\n[base]\npolicies = ["cartpole"]\ndevices = ["pcm"]\n'
+            'evaluation.compensate = [true]\nevaluation.instances = 1\n'
+            'evaluation.episodes = 1\ntile.calibration_episodes = 1\n'
+            '[grid]\n"evaluation.times" = [31536000.0]\n"device.prog_noise_scale" = [4.0]\n')
+    spec = load_spec(spec_file(tmp_path, text))
+    run_sweep(spec, tmp_path / "out", workers=1)
+    _, rows = load_results(tmp_path / "out")
+    (row,) = rows
+    assert row["evaluation.times"] == 31536000.0 and row["seed"] == 0
+    assert 0 < row["mean_return"] <= 500 and row["digital_return"] > 0
+    assert row["energy_per_decision_J"] > 0 and row["ratio_int8"] > 0
