@@ -539,10 +539,11 @@ def run_sweep(spec, out, *, resume=False, workers=None, scheduler=None, dask_loc
         backend = (_DaskBackend(scheduler, dask_local, timeout) if scheduler or dask_local
                    else _LocalBackend(workers))
     if not (out / "sweep.json").is_file():       # only now: every check has passed
-        write_text(out / "spec.toml", spec["text"])
         write_json(out / "sweep.json", {
             "memsim_version": __version__, "hash": spec_hash(spec), "columns": columns(spec),
             "spec": {k: v for k, v in spec.items() if k != "text"}})
+    if not (out / "spec.toml").is_file():
+        write_text(out / "spec.toml", spec["text"])
     if backend is not None:
         if progress:
             progress(len(points) - len(todo), len(points))

@@ -262,3 +262,20 @@ def test_run_experiment_point(tmp_path):
     assert row["evaluation.times"] == 31536000.0 and row["seed"] == 0
     assert 0 < row["mean_return"] <= 500 and row["digital_return"] > 0
     assert row["energy_per_decision_J"] > 0 and row["ratio_int8"] > 0
+
+
+def test_a_killed_local_worker_is_replaced(tmp_path):
+    import psutil
+    spec = load_spec(synthetic(tmp_path, work=600, xs=(0.0, 1.0, 2.0, 3.0, 4.0)))
+    killed = []
+
+    def progress(done, total):
+        workers = psutil.Process().children()
+        if done >= 2 and not killed and workers:
+            workers[0].kill()
+            killed.append(done)
+
+    run_sweep(spec, tmp_path / "out", workers=2, progress=progress)
+    assert killed
+    _, rows = load_results(tmp_path / "out")
+    assert sorted(r["point"] for r in rows) == sorted(p[0] for p in plan(spec))
