@@ -44,5 +44,5 @@ setup(
               "memsim.rl", "memsim._kernels", "memsim.data"],
     package_dir={"memsim.data": "data"},
     package_data={"memsim.data": ["devices/*.toml", "technology/*.toml", "policies/*.npz",
-                                  "policies/*.json"], "memsim._kernels": ["*.pyx"]},
+                                  "policies/*.json", "sweeps/*.toml"], "memsim._kernels": ["*.pyx"]},
 )

@@ -285,6 +285,62 @@ def cmd_run(args):
     _emit(args, summary, text)
 
 
+# ----------------------------------------------------------------------------- sweep
+
+def cmd_sweep(args):
+    if args.target == "plot":
+        return _sweep_plot(args)
+    if args.extra is not None:
+        raise CLIError(f"memsim sweep takes one SPEC, got also {args.extra!r} (the plot "
+                       f"command is `memsim sweep plot DIR`)")
+    if args.out is None:
+        raise CLIError("memsim sweep SPEC needs --out DIR (the results folder)")
+    from tqdm import tqdm
+
+    from .sweep import load_spec, run_sweep
+    spec = load_spec(args.target)
+    bars = []
+
+    def progress(done, total):
+        if not bars:            # made only once the sweep starts: errors come first
+            bars.append(tqdm(total=total, initial=done, disable=args.quiet or args.json,
+                             file=sys.stderr, desc="memsim sweep", unit="point",
+                             smoothing=0.05))
+        bars[0].update(done - bars[0].n)
+
+    try:
+        summary = run_sweep(spec, args.out, resume=args.resume, workers=args.workers,
+                            scheduler=args.scheduler, dask_local=args.dask_local,
+                            timeout=args.timeout, progress=progress)
+    except KeyboardInterrupt:
+        for bar in bars:
+            bar.close()
+        print(f"memsim: interrupted; every finished point is stored in {args.out}/results; "
+              f"run the same command with --resume to compute the rest", file=sys.stderr)
+        raise SystemExit(130)
+    for bar in bars:
+        bar.close()
+    text = (f"memsim {__version__}: sweep {spec['source']} ({spec['experiment']}), "
+            f"{summary['points']} points: {summary['computed']} computed"
+            + (f" on {summary['backend']}" if summary["backend"] else "")
+            + f" in {summary['seconds']:.1f} s, {summary['skipped']} already stored; "
+            f"results in {summary['results']}")
+    _emit(args, summary, text)
+
+
+def _sweep_plot(args):
+    if args.extra is None:
+        raise CLIError("memsim sweep plot needs the results folder: memsim sweep plot DIR")
+    from .plots import plot_sweep
+    from .sweep import load_results
+    meta, rows = load_results(args.extra)
+    if not rows:
+        raise CLIError(f"{args.extra} holds no finished points yet")
+    figures = plot_sweep(meta, rows, args.extra)
+    text = "\n".join(f"{m}: {paths[0]} (data: {paths[1]})" for m, paths in figures.items())
+    _emit(args, {m: [str(p) for p in paths] for m, paths in figures.items()}, text)
+
+
 def cmd_device_demo(args):
     from tqdm import tqdm
 
@@ -349,6 +405,32 @@ def build_parser():
     _config_arguments(run, "evaluation.episodes=8")
     run.add_argument("--out", default="memsim-report", help="report folder (default: %(default)s)")
     run.set_defaults(func=cmd_run)
+
+    p = sub.add_parser(
+        "sweep", parents=[common], help="parameter and Monte Carlo sweeps, local or on Dask",
+        usage="memsim sweep SPEC --out DIR [--resume] [--workers N | --dask-local N | "
+        "--scheduler ADDR]\n       memsim sweep plot DIR",
+        description="Run every point of a sweep spec (TOML: experiment, [base], [grid], "
+        "[random], replicates, measures; shipped: data/sweeps) in local processes (default: "
+        "all cores) or on Dask, one result row per point in DIR/results, or draw each "
+        "measure against each swept parameter with 95%% confidence bands (`memsim sweep "
+        "plot DIR`). An interrupted sweep continues with --resume; a folder of another "
+        "spec is refused.")
+    p.add_argument("target", metavar="SPEC|plot",
+                   help="sweep spec (shipped name or .toml path), or `plot`")
+    p.add_argument("extra", nargs="?", metavar="DIR", help="results folder (for `plot`)")
+    p.add_argument("--out", help="results folder")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the sweep stored in --out, computing only missing points")
+    p.add_argument("--workers", type=int, help="local worker processes (default: all cores)")
+    where = p.add_mutually_exclusive_group()
+    where.add_argument("--scheduler", metavar="ADDR",
+                       help="run on the Dask cluster whose scheduler is at tcp://HOST:PORT")
+    where.add_argument("--dask-local", type=int, metavar="N",
+                       help="start a local Dask cluster of N single-threaded workers")
+    p.add_argument("--timeout", type=float, default=10.0, metavar="SECONDS",
+                   help="wait this long for --scheduler to answer (default: %(default)s)")
+    p.set_defaults(func=cmd_sweep)
 
     device = sub.add_parser("device", help="device models: presets, simulation, fitting",
                             description="Device presets, simulation and characterisation.")

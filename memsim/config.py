@@ -57,6 +57,27 @@ def load_config(defaults, path=None, overrides=()):
     return config
 
 
+def merge_config(config, data, where):
+    """A copy of ``config`` updated by the nested dict ``data``, validated as a file is.
+
+    Parameters
+    ----------
+    config : dict
+        A resolved config (every key present).
+    data : dict
+        Nested dict of keys to set; unknown keys and wrong types are errors.
+    where : str
+        Where ``data`` came from, for error messages (``"spec.toml [grid]"``).
+
+    Returns
+    -------
+    dict
+    """
+    config = copy.deepcopy(config)
+    _merge(config, data, "", where)
+    return config
+
+
 def _parse_value(text):
     try:
         return tomllib.loads(f"v = {text}")["v"]

@@ -346,3 +346,77 @@ def plot_energy_per_decision(summary, path):
            title="energy per decision: analog tiles (blue) against digital baselines")
     return save_figure(fig, path, {"bar_index": np.arange(len(labels)),
                                    "energy_per_decision_J": np.array(totals)})
+
+
+SWEEP_UNITS = {"evaluation.times": "s", "t": "s", "r_wire": "Ω", "tile.r_row": "Ω",
+               "tile.r_col": "Ω", "v_read": "V", "tile.v_read": "V",
+               "energy_per_decision_J": "J", "seconds": "s"}
+
+
+def _label(name):
+    unit = SWEEP_UNITS.get(name)
+    return f"{name} ({unit})" if unit else name
+
+
+def plot_sweep(meta, rows, folder):
+    """Each measure against each swept parameter, with 95% confidence bands.
+
+    For each value of a parameter the line is the mean of the measure over
+    every finished row with that value (all values of the other swept
+    parameters and all replicates); the band is the 95% Student-t interval
+    of that mean, ``mean ± t(0.975, n-1) s / sqrt(n)``. A parameter whose
+    values are all positive and span more than two decades gets a log axis;
+    text values (device names) are drawn as categories, written to the CSV as
+    their index in the axis order.
+
+    Parameters
+    ----------
+    meta : dict
+        The folder's ``sweep.json`` (from :func:`memsim.sweep.load_results`).
+    rows : list of dict
+        Result rows.
+    folder : str or Path
+        Sweep folder; figures go to ``folder/plots/<measure>.png``.
+
+    Returns
+    -------
+    dict of str -> (Path, Path)
+        Figure and data paths per measure.
+    """
+    from scipy import stats
+    spec = meta["spec"]
+    params = [k for keys, _ in spec["axes"] for k in keys]
+    out = {}
+    for measure in spec["measures"]:
+        fig, axes = plt.subplots(1, len(params), figsize=(4.5 * len(params), 3.8),
+                                 squeeze=False, constrained_layout=True)
+        columns = {}
+        for ax, param in zip(axes[0], params):
+            values = sorted({r[param] for r in rows}, key=lambda v: (isinstance(v, str), v))
+            text = any(isinstance(v, (str, bool)) for v in values)
+            mean, low, high, count = [], [], [], []
+            for value in values:
+                y = np.array([r[measure] for r in rows if r[param] == value], dtype=float)
+                y = y[np.isfinite(y)]
+                m = float(y.mean()) if y.size else np.nan
+                half = (float(stats.t.ppf(0.975, y.size - 1) * y.std(ddof=1) / np.sqrt(y.size))
+                        if y.size > 1 else 0.0)
+                mean.append(m), low.append(m - half), high.append(m + half)
+                count.append(y.size)
+            x = np.arange(len(values), dtype=float) if text else np.array(values, dtype=float)
+            ax.plot(x, mean, marker="o", color="C0")
+            ax.fill_between(x, low, high, color="C0", alpha=0.25, label="95% CI of the mean")
+            if text:
+                ax.set_xticks(x, [str(v) for v in values])
+            elif x.min() > 0 and x.max() / x.min() > 100:
+                ax.set_xscale("log")
+            ax.set(xlabel=_label(param), ylabel=_label(measure))
+            ax.grid(alpha=0.3)
+            columns.update({f"{param}{'_index' if text else ''}": x, f"{param}_mean": mean,
+                            f"{param}_ci_low": low, f"{param}_ci_high": high,
+                            f"{param}_n": count})
+        axes[0][0].legend(fontsize=7)
+        fig.suptitle(f"{measure}: mean over the other parameters and {spec['replicates']} "
+                     f"replicates", fontsize=9)
+        out[measure] = save_figure(fig, Path(folder) / "plots" / f"{measure}.png", columns)
+    return out

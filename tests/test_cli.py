@@ -31,7 +31,7 @@ def ok(*args, **kw):
                                   ["device", "show"], ["device", "simulate"],
                                   ["device", "fit"], ["device", "fit-drift"],
                                   ["crossbar"], ["crossbar", "solve"], ["crossbar", "map"],
-                                  ["energy"], ["train"], ["evaluate"]])
+                                  ["energy"], ["train"], ["evaluate"], ["sweep"]])
 def test_help_on_every_command(args):
     res = ok(*args, "--help")
     assert "usage: memsim" in res.stdout
