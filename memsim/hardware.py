@@ -119,9 +119,14 @@ class AnalogSynapses:
         return y[0] if single else y
 
     def update(self, delta):
-        """Weight updates on the tiles (in-situ learning) are not implemented yet."""
-        raise NotImplementedError("in-situ learning on tiles (weight updates as programming "
-                                  "pulses) is not implemented yet; train digitally and deploy")
+        """Not supported: tiles here are read-only (programmed once, then read).
+
+        Learning on devices runs on :class:`memsim.snn.synapses.PulseSynapses`
+        (training config ``synapses.backend = "pulse"``), whose reads are ideal.
+        """
+        raise NotImplementedError("tiles deployed by memsim.hardware are read-only; to learn "
+                                  "on devices train with synapses.backend=\"pulse\" "
+                                  "(memsim.snn.synapses.PulseSynapses)")
 
     def calibrate_adc(self, x, t, percentile):
         """Set the ADC full scale of every tile from inputs ``x`` (see
