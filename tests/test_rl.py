@@ -73,3 +73,16 @@ def test_rstdp_trains_and_evaluates(tmp_path):
     assert meta["rule"] == "rstdp" and meta["episodes"] == 3
     stats = evaluate(tmp_path / "r.npz", episodes=2, seed=0)
     assert stats["synaptic_events_per_decision"] > 0
+
+
+def test_task_defaults_apply_under_overrides(tmp_path):
+    from memsim.rl.train import TASK_DEFAULTS, TRAIN_DEFAULTS, task_defaults
+    assert set(TASK_DEFAULTS) == {"cartpole", "cartpole-positions", "acrobot"}
+    assert task_defaults("cartpole") == TRAIN_DEFAULTS
+    assert task_defaults("acrobot")["eprop"]["reward_scale"] == 0.01
+    assert TRAIN_DEFAULTS["eprop"]["reward_scale"] == 1.0          # the table is not mutated
+    meta = train("acrobot", tmp_path / "a.npz", seed=0, episodes=1,
+                 overrides=SMALL + ["eprop.reward_scale=0.5"])
+    assert meta["config"]["eprop"]["reward_scale"] == 0.5
+    agent, _, _ = load_policy(tmp_path / "a.npz")
+    assert agent.config.reward_scale == 0.5
