@@ -1,6 +1,7 @@
 """Training loop, checkpoints, resume, evaluation and bad input (small and fast: reaching
 the task targets is a benchmark, not a test)."""
 
+import importlib
 import json
 
 import numpy as np
@@ -86,3 +87,23 @@ def test_task_defaults_apply_under_overrides(tmp_path):
     assert meta["config"]["eprop"]["reward_scale"] == 0.5
     agent, _, _ = load_policy(tmp_path / "a.npz")
     assert agent.config.reward_scale == 0.5
+
+
+def test_greedy_check_gates_the_criterion(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from memsim.rl import envs
+    monkeypatch.setitem(envs.TASKS, "cartpole", replace(envs.TASKS["cartpole"], target=0.0))
+    over = SMALL + ["training.window=2", "training.greedy_check=2"]
+    meta = train("cartpole", tmp_path / "g.npz", seed=0, overrides=over, episodes=6)
+    assert meta["criterion_met"] and meta["episodes"] == 2          # any return is >= 0
+    assert len(meta["greedy_checks"]) == 1 and meta["greedy_checks"][0][0] == 2
+    monkeypatch.setitem(envs.TASKS, "cartpole", replace(envs.TASKS["cartpole"], target=10.0))
+    train_module = importlib.import_module("memsim.rl.train")
+    monkeypatch.setattr(train_module, "greedy_check", lambda *args: 5.0)   # always fails
+    meta = train("cartpole", tmp_path / "f.npz", seed=0, overrides=over, episodes=12)
+    assert not meta["criterion_met"] and meta["episodes"] == 12
+    done = [c[0] for c in meta["greedy_checks"]]
+    assert all(b - a >= 2 for a, b in zip(done, done[1:]))          # one check per window
+    with pytest.raises(ValueError, match="greedy_check"):
+        train("cartpole", tmp_path / "x.npz", seed=0, overrides=["training.greedy_check=-1"])
