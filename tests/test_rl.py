@@ -98,9 +98,10 @@ def test_greedy_check_gates_the_criterion(tmp_path, monkeypatch):
     meta = train("cartpole", tmp_path / "g.npz", seed=0, overrides=over, episodes=6)
     assert meta["criterion_met"] and meta["episodes"] == 2          # any return is >= 0
     assert len(meta["greedy_checks"]) == 1 and meta["greedy_checks"][0][0] == 2
+    assert meta["greedy_checks"][0][2] == 2                          # every episode ran
     monkeypatch.setitem(envs.TASKS, "cartpole", replace(envs.TASKS["cartpole"], target=10.0))
     train_module = importlib.import_module("memsim.rl.train")
-    monkeypatch.setattr(train_module, "greedy_check", lambda *args: 5.0)   # always fails
+    monkeypatch.setattr(train_module, "greedy_check", lambda *args: (5.0, 1))   # fails
     meta = train("cartpole", tmp_path / "f.npz", seed=0, overrides=over, episodes=12)
     assert not meta["criterion_met"] and meta["episodes"] == 12
     done = [c[0] for c in meta["greedy_checks"]]

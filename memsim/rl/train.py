@@ -16,13 +16,16 @@ seeds in 48k-105k steps; without it lr 2e-3 needed 101k-131k and 5e-3
 could collapse to a deterministic policy).
 
 With ``greedy_check = n > 0`` the criterion also asks the greedy policy: when
-the window mean reaches the target, ``n`` episodes are run greedily without
-learning (episode seeds of their own, so training's episodes are unchanged)
-and training stops only if their mean reaches the target too; after a failed
-check training continues and checks again ``window`` episodes later. The
-window mean measures the sampling policy, and the policy is judged (and used)
+the window mean reaches the target, up to ``n`` episodes are run greedily
+without learning (episode seeds of their own, so training's episodes are
+unchanged), in blocks of 10; the check fails as soon as the mean so far is
+below the target after a block (a weak policy costs 10 episodes, not ``n``)
+and passes when all ``n`` ran. Training stops only on a pass; after a failed
+check it continues and checks again ``window`` episodes later. The window
+mean measures the sampling policy, and the policy is judged (and used)
 greedily: on CartPole with position-only observations, runs stopped by the
-window alone evaluated at 450-463 greedily. The check episodes count in
+window alone evaluated at 450-463 over 100 greedy episodes, and one that
+passed a 20-episode check (482.5) at 463. The check episodes count in
 ``max_seconds``.
 """
 
@@ -135,13 +138,18 @@ def run_episode(env, encoder, agent, env_seed, rng, *, learn=True, greedy=False)
             return total, steps, agent.spikes
 
 
-def greedy_check(env, encoder, agent, seed, episode, episodes):
-    """Mean return of ``episodes`` greedy episodes without learning, seeded by
-    ``(seed, episode)`` apart from training's generators."""
+def greedy_check(env, encoder, agent, seed, episode, episodes, target, block=10):
+    """Greedy episodes without learning, seeded by ``(seed, episode)`` apart from
+    training's generators, until ``episodes`` ran or the mean after a block of
+    ``block`` is below ``target``; returns ``(mean return, episodes run)``."""
     rng = np.random.default_rng([seed, 2, episode])
-    return float(np.mean([run_episode(env, encoder, agent, int(rng.integers(2**31)), rng,
-                                      learn=False, greedy=True)[0]
-                          for _ in range(episodes)]))
+    returns = []
+    while len(returns) < episodes:
+        returns.append(run_episode(env, encoder, agent, int(rng.integers(2**31)), rng,
+                                   learn=False, greedy=True)[0])
+        if len(returns) % block == 0 and np.mean(returns) < target:
+            break
+    return float(np.mean(returns)), len(returns)
 
 
 def _paths(out):
@@ -264,9 +272,10 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
         if met and n_check:
             met = False
             if not checks or episode + 1 >= checks[-1][0] + window:
-                mean = greedy_check(env, encoder, agent, seed, episode, n_check)
-                checks.append([episode + 1, mean])
-                met = mean >= spec.target
+                mean, ran = greedy_check(env, encoder, agent, seed, episode, n_check,
+                                         spec.target)
+                checks.append([episode + 1, mean, ran])
+                met = ran == n_check and mean >= spec.target
                 now = time.perf_counter() - t0
                 rows[-1][3] = round(now, 3)
         if met or now > budget or (episode + 1) % every == 0 or episode + 1 == n_episodes:
