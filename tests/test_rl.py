@@ -108,3 +108,14 @@ def test_greedy_check_gates_the_criterion(tmp_path, monkeypatch):
     assert all(b - a >= 2 for a, b in zip(done, done[1:]))          # one check per window
     with pytest.raises(ValueError, match="greedy_check"):
         train("cartpole", tmp_path / "x.npz", seed=0, overrides=["training.greedy_check=-1"])
+
+
+def test_greedy_check_stops_after_the_first_block_below_target():
+    from memsim.rl.train import TRAIN_DEFAULTS, build_agent, greedy_check
+    encoder, agent = build_agent("cartpole", TRAIN_DEFAULTS, np.random.default_rng(0))
+    env = Environment("cartpole")
+    mean, ran = greedy_check(env, encoder, agent, 0, 5, 30, target=1e9)
+    assert ran == 10 and 0 < mean < 500
+    assert greedy_check(env, encoder, agent, 0, 5, 30, target=0.0)[1] == 30
+    assert greedy_check(env, encoder, agent, 0, 5, 10, target=0.0)[0] == mean   # same seeds
+    env.close()
