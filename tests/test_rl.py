@@ -81,6 +81,7 @@ def test_task_defaults_apply_under_overrides(tmp_path):
     assert set(TASK_DEFAULTS) == {"cartpole", "cartpole-positions", "acrobot"}
     assert task_defaults("cartpole") == TRAIN_DEFAULTS
     assert task_defaults("acrobot")["eprop"]["reward_scale"] == 0.01
+    assert task_defaults("cartpole-positions")["training"]["greedy_check"] == 100
     assert TRAIN_DEFAULTS["eprop"]["reward_scale"] == 1.0          # the table is not mutated
     meta = train("acrobot", tmp_path / "a.npz", seed=0, episodes=1,
                  overrides=SMALL + ["eprop.reward_scale=0.5"])

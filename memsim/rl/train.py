@@ -76,10 +76,14 @@ TRAIN_DEFAULTS = {
 #: step, so values sit near -100 while the value readout starts at 0: with
 #: scale 1 the TD error stays negative for thousands of steps and the policy
 #: collapsed to one action within 3 episodes (1 goal in 2000 episodes); with
-#: 0.01 the values lie in [-1, 0] and the critic follows them.
+#: 0.01 the values lie in [-1, 0] and the critic follows them (5 of 5 seeds
+#: met the target in 33-147 s, greedy means -87.7 to -92.4 over 100 episodes).
+#:
+#: ``cartpole-positions``: ``training.greedy_check = 100``. Runs stopped by
+#: the 20-episode window alone scored 450-463 over 100 greedy episodes.
 TASK_DEFAULTS = {
     "cartpole": {},
-    "cartpole-positions": {},
+    "cartpole-positions": {"training": {"greedy_check": 100}},
     "acrobot": {"eprop": {"reward_scale": 0.01}},
 }
 
