@@ -1,6 +1,7 @@
 """Training loop, checkpoints, resume, evaluation and bad input (small and fast: reaching
 the task targets is a benchmark, not a test)."""
 
+import importlib
 import json
 
 import numpy as np
@@ -110,3 +111,49 @@ def test_rstdp_trains_and_evaluates(tmp_path):
     assert meta["rule"] == "rstdp" and meta["episodes"] == 3
     stats = evaluate(tmp_path / "r.npz", episodes=2, seed=0)
     assert stats["synaptic_events_per_decision"] > 0
+
+
+def test_task_defaults_apply_under_overrides(tmp_path):
+    from memsim.rl.train import TASK_DEFAULTS, TRAIN_DEFAULTS, task_defaults
+    assert set(TASK_DEFAULTS) == {"cartpole", "cartpole-positions", "acrobot"}
+    assert task_defaults("cartpole") == TRAIN_DEFAULTS
+    assert task_defaults("acrobot")["eprop"]["reward_scale"] == 0.01
+    assert task_defaults("cartpole-positions")["training"]["greedy_check"] == 100
+    assert TRAIN_DEFAULTS["eprop"]["reward_scale"] == 1.0          # the table is not mutated
+    meta = train("acrobot", tmp_path / "a.npz", seed=0, episodes=1,
+                 overrides=SMALL + ["eprop.reward_scale=0.5"])
+    assert meta["config"]["eprop"]["reward_scale"] == 0.5
+    agent, _, _ = load_policy(tmp_path / "a.npz")
+    assert agent.config.reward_scale == 0.5
+
+
+def test_greedy_check_gates_the_criterion(tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from memsim.rl import envs
+    monkeypatch.setitem(envs.TASKS, "cartpole", replace(envs.TASKS["cartpole"], target=0.0))
+    over = SMALL + ["training.window=2", "training.greedy_check=2"]
+    meta = train("cartpole", tmp_path / "g.npz", seed=0, overrides=over, episodes=6)
+    assert meta["criterion_met"] and meta["episodes"] == 2          # any return is >= 0
+    assert len(meta["greedy_checks"]) == 1 and meta["greedy_checks"][0][0] == 2
+    assert meta["greedy_checks"][0][2] == 2                          # every episode ran
+    monkeypatch.setitem(envs.TASKS, "cartpole", replace(envs.TASKS["cartpole"], target=10.0))
+    train_module = importlib.import_module("memsim.rl.train")
+    monkeypatch.setattr(train_module, "greedy_check", lambda *args: (5.0, 1))   # fails
+    meta = train("cartpole", tmp_path / "f.npz", seed=0, overrides=over, episodes=12)
+    assert not meta["criterion_met"] and meta["episodes"] == 12
+    done = [c[0] for c in meta["greedy_checks"]]
+    assert all(b - a >= 2 for a, b in zip(done, done[1:]))          # one check per window
+    with pytest.raises(ValueError, match="greedy_check"):
+        train("cartpole", tmp_path / "x.npz", seed=0, overrides=["training.greedy_check=-1"])
+
+
+def test_greedy_check_stops_after_the_first_block_below_target():
+    from memsim.rl.train import TRAIN_DEFAULTS, build_agent, greedy_check
+    encoder, agent = build_agent("cartpole", TRAIN_DEFAULTS, np.random.default_rng(0))
+    env = Environment("cartpole")
+    mean, ran = greedy_check(env, encoder, agent, 0, 5, 30, target=1e9)
+    assert ran == 10 and 0 < mean < 500
+    assert greedy_check(env, encoder, agent, 0, 5, 30, target=0.0)[1] == 30
+    assert greedy_check(env, encoder, agent, 0, 5, 10, target=0.0)[0] == mean   # same seeds
+    env.close()

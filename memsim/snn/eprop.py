@@ -98,6 +98,18 @@ class EpropConfig(AgentConfig):
         Fixed random feedback weights, or the readout weights themselves.
     w_in_scale, w_rec_scale, w_out_scale : float
         Initial weight scales (times ``1/sqrt(fan_in)``).
+    reward_scale : float, default=1.0
+        Factor (> 0) on every reward before it enters the TD error; the
+        returns a caller reports are unchanged. The value readout starts at 0
+        and moves by about ``lr`` per Adam step, so a task whose values are
+        far from 0 (Acrobot: -1 per step, ``V`` near ``-1/(1 - gamma)`` =
+        -100) gives TD errors of one sign for thousands of steps; measured on
+        Acrobot, a TD error held at -1 collapses the softmax policy to one
+        action within 1-3 episodes, and the agent then never reaches the
+        goal. Scaling by ``1 - gamma`` keeps values in the range of one
+        reward, so the critic tracks them within tens of Adam steps (the same
+        motive as return normalisation in common actor-critic setups). It
+        also weights the entropy and rate terms more relative to the TD term.
     """
 
     n_rec: int = 100
@@ -117,11 +129,12 @@ class EpropConfig(AgentConfig):
     w_in_scale: float = 1.0
     w_rec_scale: float = 1.0
     w_out_scale: float = 0.1
+    reward_scale: float = 1.0
 
     def __post_init__(self):
         for name in ("n_rec", "steps_per_decision", "update_every"):
             check_scalar(name, getattr(self, name), low=1, integer=True)
-        for name in ("tau_out", "lr"):
+        for name in ("tau_out", "lr", "reward_scale"):
             check_scalar(name, getattr(self, name), low=0.0, low_inclusive=False)
         for name in ("gamma", "lam"):
             check_scalar(name, getattr(self, name), low=0.0, high=1.0)
@@ -419,10 +432,12 @@ class EpropActorCritic:
             self.grad[name] += delta * self.trace[name]
 
     def observe(self, reward, terminal):
-        """The reward of the last decision; ``terminal`` ends the bootstrap."""
+        """The reward of the last decision (times ``reward_scale``); ``terminal``
+        ends the bootstrap."""
         reward = float(reward)
         if not np.isfinite(reward):
             raise ValueError(f"reward must be finite, got {reward!r}")
+        reward *= self.config.reward_scale
         if terminal:
             self._apply_td(reward - self.value)
             self._pending = None

@@ -177,3 +177,27 @@ def test_cython_step_equals_numpy_step(beta, input_kind):
         assert net.spikes == nets[2].spikes
         for name in net.PARAMS:
             assert net.syn[name].counts == nets[2].syn[name].counts, name
+
+
+def test_reward_scale_multiplies_the_reward_of_the_td_error():
+    """``reward_scale`` scales the reward in the TD error (both paths), nothing else."""
+    def grads(scale, kernels):
+        net = EpropActorCritic(4, 2, EpropConfig(n_rec=10, reward_scale=scale, update_every=1000),
+                               seed=1, kernels=kernels)
+        x = np.ones(4)
+        for t in range(6):
+            net.decide(x)
+            net.observe(-1.0, terminal=t == 5)
+        return net.grad
+
+    for kernels in (True, False):
+        ref, scaled = grads(1.0, kernels), grads(0.01, kernels)
+        # the value readout is still 0, so every TD error is the (scaled) reward; the
+        # entropy and rate terms do not scale, so compare the value readout only
+        assert np.allclose(scaled["w_value"], 0.01 * ref["w_value"], rtol=1e-12, atol=0)
+        assert np.any(ref["w_value"] != 0)
+    assert all(np.allclose(grads(0.01, True)[k], grads(0.01, False)[k], rtol=0, atol=1e-12)
+               for k in EpropActorCritic.PARAMS)
+    for bad in (0.0, -1.0):
+        with pytest.raises(ValueError, match="reward_scale"):
+            EpropConfig(reward_scale=bad)
