@@ -161,24 +161,35 @@ def adam_step(double[:, ::1] m, double[:, ::1] v, double[:, ::1] g, double[:, ::
 cdef void _sparse_eligibility(const double[::1] psi, const double[::1] zbar,
                               double[:, ::1] eps, double[::1] sigma, double[:, ::1] ebar,
                               double[:, ::1] esum, const int64_t[::1] cols, Py_ssize_t n_cols,
-                              double beta, double rho, double scale, bint alif) noexcept nogil:
+                              double beta, double rho, double scale, bint alif,
+                              double[::1] p_col, double[::1] s_col,
+                              double[::1] r_col) noexcept nogil:
     """Eligibility of the columns ``cols`` (psi > 0) with lazily decayed ebar and eps:
-    stored ebar = true / scale; true eps column j = sigma_j * stored."""
+    stored ebar = true / scale; true eps column j = sigma_j * stored. The per-column
+    factors are gathered once into p_col, s_col, r_col (scratch, length >= n_cols)."""
     cdef Py_ssize_t i, m, j, n_pre = ebar.shape[0]
-    cdef double zb, e, pj, eps_old, inv = 1.0 / scale
+    cdef double zb, e, eps_old, inv = 1.0 / scale
+    for m in range(n_cols):
+        j = cols[m]
+        p_col[m] = psi[j]
+        s_col[m] = sigma[j] if alif else 1.0
+        r_col[m] = rho - psi[j] * beta
     for i in range(n_pre):
         zb = zbar[i]
-        for m in range(n_cols):
-            j = cols[m]
-            pj = psi[j]
-            if alif:
-                eps_old = sigma[j] * eps[i, j]
-                e = pj * (zb - beta * eps_old)
-                eps[i, j] = pj * zb + (rho - pj * beta) * eps_old
-            else:
-                e = pj * zb
-            ebar[i, j] += e * inv
-            esum[i, j] += e
+        if alif:
+            for m in range(n_cols):
+                j = cols[m]
+                eps_old = s_col[m] * eps[i, j]
+                e = p_col[m] * (zb - beta * eps_old)
+                eps[i, j] = p_col[m] * zb + r_col[m] * eps_old
+                ebar[i, j] += e * inv
+                esum[i, j] += e
+        else:
+            for m in range(n_cols):
+                j = cols[m]
+                e = p_col[m] * zb
+                ebar[i, j] += e * inv
+                esum[i, j] += e
     if alif:
         for m in range(n_cols):
             sigma[cols[m]] = 1.0
@@ -216,6 +227,7 @@ cdef class FusedNetwork:
     cdef double alpha, rho, v_th, beta, gamma_pd, kappa, rate_step
     cdef int64_t n_ref
     cdef int64_t[::1] active, active_psi
+    cdef double[::1] p_col, s_col, r_col
     cdef double[::1] sigma_in, sigma_rec
 
     def __init__(self, state, traces, weights, params):
@@ -236,6 +248,9 @@ cdef class FusedNetwork:
         self.current = np.zeros(n)
         self.active = np.zeros(n, dtype=np.int64)
         self.active_psi = np.zeros(n, dtype=np.int64)
+        self.p_col = np.zeros(n)
+        self.s_col = np.zeros(n)
+        self.r_col = np.zeros(n)
         self.sigma_in = np.ones(n)
         self.sigma_rec = np.ones(n)
 
@@ -316,10 +331,12 @@ cdef class FusedNetwork:
                     scale *= self.kappa
                     _sparse_eligibility(self.psi, self.zbar_in, self.eps_in, self.sigma_in,
                                         self.ebar_in, self.esum_in, self.active_psi, n_psi,
-                                        self.beta, self.rho, scale, alif)
+                                        self.beta, self.rho, scale, alif, self.p_col,
+                                        self.s_col, self.r_col)
                     _sparse_eligibility(self.psi, self.zbar_rec, self.eps_rec, self.sigma_rec,
                                         self.ebar_rec, self.esum_rec, self.active_psi, n_psi,
-                                        self.beta, self.rho, scale, alif)
+                                        self.beta, self.rho, scale, alif, self.p_col,
+                                        self.s_col, self.r_col)
             with nogil:
                 for j in range(n):
                     self.rate[j] += self.rate_step * (self.z[j] - self.rate[j])
