@@ -29,6 +29,7 @@ import _common  # benchmarks/ is on sys.path when run as a script
 from memsim.snn import EpropActorCritic, EpropConfig, NeuronParams
 
 N_IN = 32
+REPEATS = 3                 # best of: this machine's timings vary by tens of percent
 
 
 def bench(n_rec, decisions, kernels, beta):
@@ -54,9 +55,9 @@ def run(quick=False):
                           "steps_per_decision": EpropConfig().steps_per_decision},
                "rows": []}
     for n_rec, beta in ((128, 0.5), (128, 0.0), (256, 0.5)):
-        t_k, w_k = min((bench(n_rec, decisions, True, beta) for _ in range(2)),
+        t_k, w_k = min((bench(n_rec, decisions, True, beta) for _ in range(REPEATS)),
                        key=lambda r: r[0])
-        t_n, w_n = min((bench(n_rec, decisions, False, beta) for _ in range(2)),
+        t_n, w_n = min((bench(n_rec, decisions, False, beta) for _ in range(REPEATS)),
                        key=lambda r: r[0])
         results["rows"].append({
             "n_rec": n_rec, "neuron": "ALIF" if beta else "LIF",

@@ -40,48 +40,51 @@ def neuron_update(double[::1] v, double[::1] a, double[::1] z, int64_t[::1] ref,
     return spikes
 
 
-def eligibility_update(const double[::1] psi, const double[::1] zbar, double[:, ::1] eps,
-                       double[:, ::1] ebar, double[:, ::1] esum, double beta, double rho,
+def eligibility_update(const double[::1] psi, const double[::1] zbar, double[::1, :] eps,
+                       double[::1, :] ebar, double[::1, :] esum, double beta, double rho,
                        double kappa):
     """e = psi (zbar - beta eps) [eps updated, ALIF], ebar = kappa ebar + e, esum += e.
 
-    ``eps`` of shape (0, 0) means LIF (``e = zbar psi``).
+    ``eps`` of shape (0, 0) means LIF (``e = zbar psi``). Arrays are column-major
+    (one postsynaptic neuron's synapses contiguous).
     """
     cdef Py_ssize_t i, j, n_pre = ebar.shape[0], n_post = ebar.shape[1]
     cdef bint alif = eps.shape[0] > 0
-    cdef double zb, e, pj
+    cdef double e, pj, r
     with nogil:
-        for i in range(n_pre):
-            zb = zbar[i]
+        for j in range(n_post):
+            pj = psi[j]
+            r = rho - pj * beta
             if alif:
-                for j in range(n_post):
-                    pj = psi[j]
-                    e = pj * (zb - beta * eps[i, j])
-                    eps[i, j] = pj * zb + (rho - pj * beta) * eps[i, j]
+                for i in range(n_pre):
+                    e = pj * (zbar[i] - beta * eps[i, j])
+                    eps[i, j] = pj * zbar[i] + r * eps[i, j]
                     ebar[i, j] = kappa * ebar[i, j] + e
                     esum[i, j] += e
             else:
-                for j in range(n_post):
-                    e = psi[j] * zb
+                for i in range(n_pre):
+                    e = pj * zbar[i]
                     ebar[i, j] = kappa * ebar[i, j] + e
                     esum[i, j] += e
 
 
-cdef void _decision_update(double[:, ::1] trace, double[:, ::1] grad,
-                           const double[:, ::1] ebar, double[:, ::1] esum,
+cdef void _decision_update(double[::1, :] trace, double[::1, :] grad,
+                           const double[::1, :] ebar, double[::1, :] esum,
                            const double[::1] signal, const double[::1] signal_h,
                            const double[::1] rate_error, double decay, double c_entropy,
                            double c_rate, double delta) noexcept nogil:
     """grad += delta trace (the previous decision's TD error); trace = decay trace +
     signal ebar; grad += c_H signal_h ebar - c_f rate_error esum; esum = 0."""
     cdef Py_ssize_t i, j, n_pre = ebar.shape[0], n_post = ebar.shape[1]
-    cdef double eb
-    for i in range(n_pre):
-        for j in range(n_post):
+    cdef double eb, sj, hj, rj
+    for j in range(n_post):
+        sj = signal[j]
+        hj = c_entropy * signal_h[j]
+        rj = c_rate * rate_error[j]
+        for i in range(n_pre):
             eb = ebar[i, j]
-            grad[i, j] += (delta * trace[i, j] + c_entropy * signal_h[j] * eb
-                           - c_rate * rate_error[j] * esum[i, j])
-            trace[i, j] = decay * trace[i, j] + signal[j] * eb
+            grad[i, j] += delta * trace[i, j] + hj * eb - rj * esum[i, j]
+            trace[i, j] = decay * trace[i, j] + sj * eb
             esum[i, j] = 0.0
 
 
@@ -98,12 +101,12 @@ def learn_decision(Py_ssize_t action, const double[::1] pi, const double[:, ::1]
     cdef double[::1] signal = cython_zeros(n), signal_h = cython_zeros(n)
     cdef double[::1] rate_error = cython_zeros(n), d_entropy = cython_zeros(n_act)
     cdef double[::1] target = cython_zeros(n_act)
-    cdef double[:, ::1] t_in = trace["w_in"], g_in = grad["w_in"]
-    cdef double[:, ::1] t_rec = trace["w_rec"], g_rec = grad["w_rec"]
-    cdef double[:, ::1] t_out = trace["w_out"], g_out = grad["w_out"]
-    cdef double[:, ::1] t_val = trace["w_value"], g_val = grad["w_value"]
-    cdef const double[:, ::1] e_in = ebar["w_in"], e_rec = ebar["w_rec"]
-    cdef double[:, ::1] s_in = esum["w_in"], s_rec = esum["w_rec"]
+    cdef double[::1, :] t_in = trace["w_in"], g_in = grad["w_in"]
+    cdef double[::1, :] t_rec = trace["w_rec"], g_rec = grad["w_rec"]
+    cdef double[::1, :] t_out = trace["w_out"], g_out = grad["w_out"]
+    cdef double[::1, :] t_val = trace["w_value"], g_val = grad["w_value"]
+    cdef const double[::1, :] e_in = ebar["w_in"], e_rec = ebar["w_rec"]
+    cdef double[::1, :] s_in = esum["w_in"], s_rec = esum["w_rec"]
     cdef double entropy = 0.0, lp, zj
     with nogil:
         for j in range(n):
@@ -141,72 +144,65 @@ cdef double[::1] cython_zeros(Py_ssize_t n):
     return np.zeros(n)
 
 
-def adam_step(double[:, ::1] m, double[:, ::1] v, double[:, ::1] g, double[:, ::1] step,
+def adam_step(double[::1, :] m, double[::1, :] v, double[::1, :] g, double[::1, :] step,
               double lr, double b1, double b2, double eps, double c1, double c2,
               bint zero_diagonal):
     """Adam: m, v updated in place from g; step = lr m_hat / (sqrt(v_hat) + eps) with
-    m_hat = m / c1, v_hat = v / c2; g zeroed; the diagonal of step zeroed if asked."""
+    m_hat = m / c1, v_hat = v / c2; g zeroed; the diagonal of step zeroed if asked.
+    Arrays are column-major."""
     cdef Py_ssize_t i, j
     with nogil:
-        for i in range(m.shape[0]):
-            for j in range(m.shape[1]):
+        for j in range(m.shape[1]):
+            for i in range(m.shape[0]):
                 m[i, j] = b1 * m[i, j] + (1.0 - b1) * g[i, j]
                 v[i, j] = b2 * v[i, j] + (1.0 - b2) * g[i, j] * g[i, j]
                 step[i, j] = lr * (m[i, j] / c1) / (sqrt(v[i, j] / c2) + eps)
                 g[i, j] = 0.0
-            if zero_diagonal and i < m.shape[1]:
-                step[i, i] = 0.0
+            if zero_diagonal and j < m.shape[0]:
+                step[j, j] = 0.0
 
 
 cdef void _sparse_eligibility(const double[::1] psi, const double[::1] zbar,
-                              double[:, ::1] eps, double[::1] sigma, double[:, ::1] ebar,
-                              double[:, ::1] esum, const int64_t[::1] cols, Py_ssize_t n_cols,
-                              double beta, double rho, double scale, bint alif,
-                              double[::1] p_col, double[::1] s_col,
-                              double[::1] r_col) noexcept nogil:
+                              double[::1, :] eps, double[::1] sigma, double[::1, :] ebar,
+                              double[::1, :] esum, const int64_t[::1] cols, Py_ssize_t n_cols,
+                              double beta, double rho, double scale, bint alif) noexcept nogil:
     """Eligibility of the columns ``cols`` (psi > 0) with lazily decayed ebar and eps:
-    stored ebar = true / scale; true eps column j = sigma_j * stored. The per-column
-    factors are gathered once into p_col, s_col, r_col (scratch, length >= n_cols)."""
+    stored ebar = true / scale; true eps column j = sigma_j * stored. Column-major
+    arrays: the loop over presynaptic rows of one column is contiguous."""
     cdef Py_ssize_t i, m, j, n_pre = ebar.shape[0]
-    cdef double zb, e, eps_old, inv = 1.0 / scale
+    cdef double e, pj, sj, rj, eps_old, inv = 1.0 / scale
     for m in range(n_cols):
         j = cols[m]
-        p_col[m] = psi[j]
-        s_col[m] = sigma[j] if alif else 1.0
-        r_col[m] = rho - psi[j] * beta
-    for i in range(n_pre):
-        zb = zbar[i]
+        pj = psi[j]
         if alif:
-            for m in range(n_cols):
-                j = cols[m]
-                eps_old = s_col[m] * eps[i, j]
-                e = p_col[m] * (zb - beta * eps_old)
-                eps[i, j] = p_col[m] * zb + r_col[m] * eps_old
+            sj = sigma[j]
+            rj = rho - pj * beta
+            for i in range(n_pre):
+                eps_old = sj * eps[i, j]
+                e = pj * (zbar[i] - beta * eps_old)
+                eps[i, j] = pj * zbar[i] + rj * eps_old
                 ebar[i, j] += e * inv
                 esum[i, j] += e
+            sigma[j] = 1.0
         else:
-            for m in range(n_cols):
-                j = cols[m]
-                e = p_col[m] * zb
+            for i in range(n_pre):
+                e = pj * zbar[i]
                 ebar[i, j] += e * inv
                 esum[i, j] += e
-    if alif:
-        for m in range(n_cols):
-            sigma[cols[m]] = 1.0
 
 
-cdef void _rescale(double[:, ::1] a, double scale) noexcept nogil:
+cdef void _rescale(double[::1, :] a, double scale) noexcept nogil:
     cdef Py_ssize_t i, j
     if scale != 1.0:
-        for i in range(a.shape[0]):
-            for j in range(a.shape[1]):
+        for j in range(a.shape[1]):
+            for i in range(a.shape[0]):
                 a[i, j] *= scale
 
 
-cdef void _rescale_columns(double[:, ::1] a, double[::1] sigma) noexcept nogil:
+cdef void _rescale_columns(double[::1, :] a, double[::1] sigma) noexcept nogil:
     cdef Py_ssize_t i, j
-    for i in range(a.shape[0]):
-        for j in range(a.shape[1]):
+    for j in range(a.shape[1]):
+        for i in range(a.shape[0]):
             a[i, j] *= sigma[j]
 
 
@@ -223,11 +219,10 @@ cdef class FusedNetwork:
     cdef double[::1] v, a, z, psi, zbar_in, zbar_rec, zbar_out, y, value, rate, current
     cdef int64_t[::1] ref
     cdef double[:, ::1] w_in, w_rec, w_out, w_value
-    cdef double[:, ::1] eps_in, eps_rec, ebar_in, ebar_rec, esum_in, esum_rec
+    cdef double[::1, :] eps_in, eps_rec, ebar_in, ebar_rec, esum_in, esum_rec
     cdef double alpha, rho, v_th, beta, gamma_pd, kappa, rate_step
     cdef int64_t n_ref
     cdef int64_t[::1] active, active_psi
-    cdef double[::1] p_col, s_col, r_col
     cdef double[::1] sigma_in, sigma_rec
 
     def __init__(self, state, traces, weights, params):
@@ -248,9 +243,6 @@ cdef class FusedNetwork:
         self.current = np.zeros(n)
         self.active = np.zeros(n, dtype=np.int64)
         self.active_psi = np.zeros(n, dtype=np.int64)
-        self.p_col = np.zeros(n)
-        self.s_col = np.zeros(n)
-        self.r_col = np.zeros(n)
         self.sigma_in = np.ones(n)
         self.sigma_rec = np.ones(n)
 
@@ -331,12 +323,10 @@ cdef class FusedNetwork:
                     scale *= self.kappa
                     _sparse_eligibility(self.psi, self.zbar_in, self.eps_in, self.sigma_in,
                                         self.ebar_in, self.esum_in, self.active_psi, n_psi,
-                                        self.beta, self.rho, scale, alif, self.p_col,
-                                        self.s_col, self.r_col)
+                                        self.beta, self.rho, scale, alif)
                     _sparse_eligibility(self.psi, self.zbar_rec, self.eps_rec, self.sigma_rec,
                                         self.ebar_rec, self.esum_rec, self.active_psi, n_psi,
-                                        self.beta, self.rho, scale, alif, self.p_col,
-                                        self.s_col, self.r_col)
+                                        self.beta, self.rho, scale, alif)
             with nogil:
                 for j in range(n):
                     self.rate[j] += self.rate_step * (self.z[j] - self.rate[j])

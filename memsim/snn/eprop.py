@@ -149,6 +149,14 @@ class EpropConfig(AgentConfig):
 
 _ADAM = (0.9, 0.999, 1e-8)
 _NO_EPS = np.zeros((0, 0))          # the kernel's "LIF: no adaptation eligibility"
+
+
+def _layout(kernels):
+    """Memory order of the per-synapse learning arrays: column-major for the Cython
+    kernels (their loops over one postsynaptic neuron's synapses then run through
+    contiguous memory), row-major for the NumPy path (its broadcasts of presynaptic
+    columns against postsynaptic rows are fastest on C arrays)."""
+    return "F" if kernels else "C"
 _RATE_STEP = 1e-3                   # running firing-rate average: 1000-step memory
 
 
@@ -189,15 +197,18 @@ class EpropActorCritic:
         self.b_random = self.rng.normal(0.0, 1.0 / np.sqrt(n_actions), (n, n_actions))
         self.b_value = self.rng.normal(0.0, 1.0, n)
         self.kappa = np.exp(-c.neuron.dt / c.tau_out)
-        self.adam_m = {k: np.zeros(s.shape) for k, s in self.syn.items()}
-        self.adam_v = {k: np.zeros(s.shape) for k, s in self.syn.items()}
+        self.adam_m = {k: self._zeros(s.shape) for k, s in self.syn.items()}
+        self.adam_v = {k: self._zeros(s.shape) for k, s in self.syn.items()}
         self.adam_t = 0
-        self.grad = {k: np.zeros(s.shape) for k, s in self.syn.items()}
+        self.grad = {k: self._zeros(s.shape) for k, s in self.syn.items()}
         self.rate = np.full(n, c.rate_target)
         self.env_steps = 0
         self.reset()
 
     # ------------------------------------------------------------------ state
+    def _zeros(self, shape):
+        return np.zeros(shape, order=_layout(self.kernels))
+
     def reset(self, batch=None):
         """Start an episode: neurons at rest, every trace cleared.
 
@@ -219,12 +230,12 @@ class EpropActorCritic:
         self.zbar_rec = np.zeros(lead + (n,))
         self.zbar_out = np.zeros(lead + (n,))
         alif = c.neuron.beta > 0
-        self.eps = {"w_in": np.zeros((self.n_in, n)) if alif else None,
-                    "w_rec": np.zeros((n, n)) if alif else None}
+        self.eps = {"w_in": self._zeros((self.n_in, n)) if alif else None,
+                    "w_rec": self._zeros((n, n)) if alif else None}
         self._psi = np.zeros(n)
-        self.ebar = {"w_in": np.zeros((self.n_in, n)), "w_rec": np.zeros((n, n))}
-        self.e_sum = {"w_in": np.zeros((self.n_in, n)), "w_rec": np.zeros((n, n))}
-        self.trace = {k: np.zeros(s.shape) for k, s in self.syn.items()}
+        self.ebar = {"w_in": self._zeros((self.n_in, n)), "w_rec": self._zeros((n, n))}
+        self.e_sum = {"w_in": self._zeros((self.n_in, n)), "w_rec": self._zeros((n, n))}
+        self.trace = {k: self._zeros(s.shape) for k, s in self.syn.items()}
         self._pending = None
         self.spikes = 0.0
         for s in self.syn.values():
@@ -483,9 +494,10 @@ class EpropActorCritic:
         """Restore :meth:`state_dict` (shapes must match this network)."""
         restore_synapses(self.syn, arrays, self._synapses)
         for k in self.syn:
-            self.adam_m[k] = np.array(arrays[f"adam/m/{k}"], float)
-            self.adam_v[k] = np.array(arrays[f"adam/v/{k}"], float)
-            self.grad[k] = np.array(arrays[f"grad/{k}"], float)
+            for store, prefix in ((self.adam_m, "adam/m"), (self.adam_v, "adam/v"),
+                                  (self.grad, "grad")):
+                store[k] = np.array(arrays[f"{prefix}/{k}"], dtype=float,
+                                    order=_layout(self.kernels))
         self.b_random = np.array(arrays["feedback/random"], float)
         self.b_value = np.array(arrays["feedback/value"], float)
         self.rate = np.array(arrays["rate"], float)
