@@ -213,6 +213,8 @@ def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, tech,
 def evaluate_points(config, done=()):
     """Evaluate every point of :func:`plan`, in order; no files are written.
 
+    The config is checked when this is called, before any point runs.
+
     Parameters
     ----------
     config : dict
@@ -221,13 +223,18 @@ def evaluate_points(config, done=()):
         Results already computed (from ``points.json``); they are yielded
         again, not recomputed.
 
-    Yields
-    ------
-    (index, total, result, fresh)
+    Returns
+    -------
+    iterator of (index, total, result, fresh)
         ``fresh`` is False for a result taken from ``done``.
     """
+    return _points(config, _check(config), done)
+
+
+def _points(config, checked, done):
+    """The generator of :func:`evaluate_points`, for a config already checked."""
     from .rl.train import load_policy
-    tech, digital, hw = _check(config)
+    tech, digital, hw = checked
     ev, tile = config["evaluation"], config["tile"]
     seed, episodes = ev["seed"], ev["episodes"]
     known = {_key(p): p for p in done}
@@ -291,7 +298,7 @@ def run_experiment(config, out, *, progress=None):
     dict
         The summary (also written to ``out/summary.json``).
     """
-    _check(config)
+    checked = _check(config)
     out = Path(out)
     stamp = {"memsim_version": __version__, "config": config}
     config_file, points_file = out / "experiment.json", out / "points.json"
@@ -306,7 +313,7 @@ def run_experiment(config, out, *, progress=None):
     else:
         write_json(config_file, stamp)
     results = []
-    for index, total, result, fresh in evaluate_points(config, done):
+    for index, total, result, fresh in _points(config, checked, done):
         results.append(result)
         if fresh:
             write_json(points_file, results)
