@@ -36,7 +36,7 @@ from pathlib import Path
 import numpy as np
 
 from . import __version__
-from ._io import write_json, write_text
+from ._io import write_csv, write_json
 from ._validation import check_scalar
 from .config import ConfigError
 from .devices.pcm import PCM
@@ -321,7 +321,10 @@ def run_experiment(config, out, *, progress=None):
             progress(index + 1, total, result)
     summary = summarise(config, results)
     write_json(out / "summary.json", summary)
-    write_text(out / "results.csv", _csv(summary["table"]))
+    table = summary["table"]
+    names = list(dict.fromkeys(k for row in table for k in row))
+    write_csv(out / "results.csv", names,
+              (["" if row.get(c) is None else row[c] for c in names] for row in table))
     from .plots import plot_energy_per_decision, plot_return_vs_drift
     summary["figures"] = {
         "return_vs_drift": [str(p) for p in plot_return_vs_drift(summary, out
@@ -368,15 +371,6 @@ def summarise(config, results):
     return {"memsim_version": __version__, "config": config, "table": table,
             "energy": energy, "drifting_devices": [d for d in config["devices"]
                                                    if _drifts(d)]}
-
-
-def _csv(table):
-    columns = list(dict.fromkeys(k for row in table for k in row))
-    lines = [",".join(columns)]
-    for row in table:
-        lines.append(",".join("" if row.get(c) is None else str(row.get(c, ""))
-                              for c in columns))
-    return "\n".join(lines) + "\n"
 
 
 def format_table(summary):

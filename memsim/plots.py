@@ -6,8 +6,6 @@ it, ``<stem>.csv`` with the plotted numbers, both atomically.
 
 from __future__ import annotations
 
-import csv
-import io
 from pathlib import Path
 
 import matplotlib
@@ -16,7 +14,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ._io import atomic_path, write_text  # noqa: E402
+from ._io import atomic_path, write_csv  # noqa: E402
 
 
 def save_figure(fig, path, columns):
@@ -43,12 +41,8 @@ def save_figure(fig, path, columns):
     names = list(columns)
     cols = [np.asarray(columns[n]).ravel() for n in names]
     n_rows = max((c.size for c in cols), default=0)
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(names)
-    for i in range(n_rows):
-        writer.writerow([repr(float(c[i])) if i < c.size else "" for c in cols])
-    write_text(data_path, buf.getvalue())
+    write_csv(data_path, names, ([repr(float(c[i])) if i < c.size else "" for c in cols]
+                                 for i in range(n_rows)))
     return path, data_path
 
 

@@ -42,8 +42,6 @@ folder holding another spec is refused before anything is written.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import os
 import threading
@@ -52,7 +50,7 @@ from concurrent.futures import FIRST_COMPLETED
 from pathlib import Path
 
 from . import __version__
-from ._io import write_json, write_text
+from ._io import write_csv, write_json, write_text
 from .sweep_spec import (SweepError, columns, format_cell, load_results, load_spec, plan,
                          point_config, read_parts, spec_hash)
 from .sweep_points import get_experiment, run_batch
@@ -94,12 +92,7 @@ class _Writer:
         self.next = max((int(n.split("-")[1]) for n in names), default=-1) + 1
 
     def write(self, rows):
-        buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(self.columns)
-        for row in rows:
-            writer.writerow([format_cell(row[c]) for c in self.columns])
-        write_text(self.folder / f"part-{self.next:06d}.csv", buf.getvalue())
+        _write_rows(self.folder / f"part-{self.next:06d}.csv", rows, self.columns)
         self.next += 1
 
 
@@ -272,7 +265,7 @@ def run_sweep(spec, out, *, resume=False, workers=None, scheduler=None, dask_loc
         backend.close()
     _, rows = load_results(out)
     if len(rows) == len(points):
-        _write_merged(out / "results.csv", rows, columns(spec))
+        _write_rows(out / "results.csv", rows, columns(spec))
     return {"points": len(points), "computed": len(todo), "skipped": len(points) - len(todo),
             "seconds": time.perf_counter() - start,
             "backend": backend.name if backend else None,
@@ -306,10 +299,5 @@ def _drive(backend, experiment, batches, writer, info, spec, total, done, progre
                 progress(done, total)
 
 
-def _write_merged(path, rows, names):
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(names)
-    for row in rows:
-        writer.writerow([format_cell(row[c]) for c in names])
-    write_text(path, buf.getvalue())
+def _write_rows(path, rows, names):
+    write_csv(path, names, ([format_cell(row[c]) for c in names] for row in rows))

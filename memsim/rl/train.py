@@ -32,8 +32,6 @@ passed a 20-episode check (482.5) at 463. The check episodes count in
 from __future__ import annotations
 
 import copy
-import csv
-import io
 import json
 import time
 from dataclasses import replace
@@ -42,7 +40,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import __version__
-from .._io import atomic_path, write_json, write_text
+from .._io import atomic_path, write_csv, write_json
 from .._validation import check_choice, check_scalar
 from ..config import load_config
 from ..devices.pulse import PulseDevice
@@ -280,14 +278,6 @@ def _save(npz_path, meta_path, agent, meta):
     write_json(meta_path, meta)
 
 
-def _log_text(rows):
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(LOG_FIELDS)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
 def _identity(meta):
     """What a resumed run must share with its checkpoint (budgets may change)."""
     config = json.loads(json.dumps(meta.get("config", {})))
@@ -408,7 +398,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
             _save(paths["ckpt"], paths["ckpt_meta"], agent,
                   {**meta, "episode": episode + 1, "seconds": now, "rng": state, "log": rows,
                    "annealed_at": annealed_at, "greedy_checks": checks})
-            write_text(paths["log"], _log_text(rows))
+            write_csv(paths["log"], LOG_FIELDS, rows)
         if met or now > budget:
             break
     env.close()
