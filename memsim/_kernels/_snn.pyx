@@ -8,35 +8,46 @@ NumPy branch of EpropActorCritic (tests check the two paths agree).
 Equations: see those modules.
 """
 
-from libc.math cimport fabs, log, sqrt
+from libc.math cimport exp, fabs, log, sqrt
 from libc.stdint cimport int64_t
 
 import numpy as np
+
+
+cdef inline double _neurons(Py_ssize_t n, double *v, double *a, double *z, int64_t *ref,
+                            const double *current, double *psi, double alpha, double rho,
+                            double v_th, double beta, double gamma_pd,
+                            int64_t n_ref) noexcept nogil:
+    """One LIF/ALIF step of ``n`` neurons in place; writes psi, returns the spike count."""
+    cdef Py_ssize_t j
+    cdef double dist, p, spikes = 0.0
+    for j in range(n):
+        a[j] = rho * a[j] + z[j]
+        v[j] = alpha * v[j] + current[j] - v_th * z[j]
+        dist = v[j] - (v_th + beta * a[j])
+        if ref[j] == 0:
+            z[j] = 1.0 if dist > 0.0 else 0.0
+            p = 1.0 - fabs(dist) / v_th
+            psi[j] = (gamma_pd / v_th) * p if p > 0.0 else 0.0
+        else:
+            z[j] = 0.0
+            psi[j] = 0.0
+        if z[j] > 0.0:
+            ref[j] = n_ref
+        elif ref[j] > 0:
+            ref[j] -= 1
+        spikes += z[j]
+    return spikes
 
 
 def neuron_update(double[::1] v, double[::1] a, double[::1] z, int64_t[::1] ref,
                   const double[::1] current, double[::1] psi, double alpha, double rho,
                   double v_th, double beta, double gamma_pd, int64_t n_ref):
     """One LIF/ALIF step in place (as neuron_step); writes psi, returns the spike count."""
-    cdef Py_ssize_t j, n = v.shape[0]
-    cdef double dist, p, spikes = 0.0
+    cdef double spikes
     with nogil:
-        for j in range(n):
-            a[j] = rho * a[j] + z[j]
-            v[j] = alpha * v[j] + current[j] - v_th * z[j]
-            dist = v[j] - (v_th + beta * a[j])
-            if ref[j] == 0:
-                z[j] = 1.0 if dist > 0.0 else 0.0
-                p = 1.0 - fabs(dist) / v_th
-                psi[j] = (gamma_pd / v_th) * p if p > 0.0 else 0.0
-            else:
-                z[j] = 0.0
-                psi[j] = 0.0
-            if z[j] > 0.0:
-                ref[j] = n_ref
-            elif ref[j] > 0:
-                ref[j] -= 1
-            spikes += z[j]
+        spikes = _neurons(v.shape[0], &v[0], &a[0], &z[0], &ref[0], &current[0], &psi[0],
+                          alpha, rho, v_th, beta, gamma_pd, n_ref)
     return spikes
 
 
@@ -68,24 +79,79 @@ def eligibility_update(const double[::1] psi, const double[::1] zbar, double[::1
                     esum[i, j] += e
 
 
-cdef void _decision_update(double[::1, :] trace, double[::1, :] grad,
-                           const double[::1, :] ebar, double[::1, :] esum,
-                           const double[::1] signal, const double[::1] signal_h,
-                           const double[::1] rate_error, double decay, double c_entropy,
-                           double c_rate, double delta) noexcept nogil:
+cdef void _decision_update(double[::1, :] trace, double[::1, :] grad, double[::1, :] ebar,
+                           double[::1, :] esum, const double[::1] signal,
+                           const double[::1] signal_h, const double[::1] rate_error,
+                           double decay, double c_entropy, double c_rate, double delta,
+                           double scale, const char *touched) noexcept nogil:
     """grad += delta trace (the previous decision's TD error); trace = decay trace +
-    signal ebar; grad += c_H signal_h ebar - c_f rate_error esum; esum = 0."""
+    signal ebar; grad += c_H signal_h ebar - c_f rate_error esum; esum = 0. ``ebar``
+    is stored divided by ``scale`` (lazy decay, see FusedNetwork) and written back
+    true. ``touched[j] == 0`` says column j of esum is all zero (skipped); NULL: none is."""
     cdef Py_ssize_t i, j, n_pre = ebar.shape[0], n_post = ebar.shape[1]
     cdef double eb, sj, hj, rj
     for j in range(n_post):
         sj = signal[j]
         hj = c_entropy * signal_h[j]
         rj = c_rate * rate_error[j]
-        for i in range(n_pre):
-            eb = ebar[i, j]
-            grad[i, j] += delta * trace[i, j] + hj * eb - rj * esum[i, j]
-            trace[i, j] = decay * trace[i, j] + sj * eb
-            esum[i, j] = 0.0
+        if touched == NULL or touched[j]:
+            for i in range(n_pre):
+                eb = scale * ebar[i, j]
+                ebar[i, j] = eb
+                grad[i, j] += delta * trace[i, j] + hj * eb - rj * esum[i, j]
+                trace[i, j] = decay * trace[i, j] + sj * eb
+                esum[i, j] = 0.0
+        else:
+            for i in range(n_pre):
+                eb = scale * ebar[i, j]
+                ebar[i, j] = eb
+                grad[i, j] += delta * trace[i, j] + hj * eb
+                trace[i, j] = decay * trace[i, j] + sj * eb
+
+
+cdef void _learn(Py_ssize_t action, const double[::1] pi, const double[:, ::1] b,
+                 const double[::1] b_v, const double[::1] zbar_out, const double[::1] rate,
+                 double rate_target, double[::1, :] t_in, double[::1, :] g_in,
+                 double[::1, :] t_rec, double[::1, :] g_rec, double[::1, :] t_out,
+                 double[::1, :] g_out, double[::1, :] t_val, double[::1, :] g_val,
+                 double[::1, :] e_in, double[::1, :] e_rec, double[::1, :] s_in,
+                 double[::1, :] s_rec, double decay, double c_value, double c_entropy,
+                 double c_rate, double delta, double scale, double[::1] signal,
+                 double[::1] signal_h, double[::1] rate_error, double[::1] d_entropy,
+                 double[::1] target, const char *touched) noexcept nogil:
+    """The body of learn_decision; ``signal`` ... ``target`` are work space, ``touched``
+    as in _decision_update."""
+    cdef Py_ssize_t j, k, n = b.shape[0], n_act = b.shape[1]
+    cdef double entropy = 0.0, lp, zj
+    for j in range(n):
+        for k in range(n_act):
+            g_out[j, k] += delta * t_out[j, k]
+        g_val[j, 0] += delta * t_val[j, 0]
+    for k in range(n_act):
+        entropy -= pi[k] * log(pi[k] + 1e-12)
+    for k in range(n_act):
+        lp = log(pi[k] + 1e-12)
+        d_entropy[k] = -pi[k] * (lp + entropy)
+        target[k] = (1.0 if k == action else 0.0) - pi[k]
+    for j in range(n):
+        signal[j] = 0.0
+        signal_h[j] = 0.0
+        for k in range(n_act):
+            signal[j] += b[j, k] * target[k]
+            signal_h[j] += b[j, k] * d_entropy[k]
+        signal[j] += c_value * b_v[j]
+        rate_error[j] = rate[j] - rate_target
+    _decision_update(t_in, g_in, e_in, s_in, signal, signal_h, rate_error, decay,
+                     c_entropy, c_rate, delta, scale, touched)
+    _decision_update(t_rec, g_rec, e_rec, s_rec, signal, signal_h, rate_error, decay,
+                     c_entropy, c_rate, delta, scale, touched)
+    for j in range(n):
+        zj = zbar_out[j]
+        for k in range(n_act):
+            t_out[j, k] = decay * t_out[j, k] + zj * target[k]
+        t_val[j, 0] = decay * t_val[j, 0] + c_value * zj
+        for k in range(n_act):
+            g_out[j, k] += c_entropy * zj * d_entropy[k]
 
 
 def learn_decision(Py_ssize_t action, const double[::1] pi, const double[:, ::1] b,
@@ -97,7 +163,7 @@ def learn_decision(Py_ssize_t action, const double[::1] pi, const double[:, ::1]
     EpropActorCritic._learn_decision): TD error of the previous decision into the
     gradients, learning signals ``L = B (onehot - pi) + c_V b_V`` and
     ``L_H = B dH/dy``, lambda-traces of all four matrices, entropy and rate terms."""
-    cdef Py_ssize_t j, k, n = b.shape[0], n_act = b.shape[1]
+    cdef Py_ssize_t n = b.shape[0], n_act = b.shape[1]
     cdef double[::1] signal = cython_zeros(n), signal_h = cython_zeros(n)
     cdef double[::1] rate_error = cython_zeros(n), d_entropy = cython_zeros(n_act)
     cdef double[::1] target = cython_zeros(n_act)
@@ -105,51 +171,26 @@ def learn_decision(Py_ssize_t action, const double[::1] pi, const double[:, ::1]
     cdef double[::1, :] t_rec = trace["w_rec"], g_rec = grad["w_rec"]
     cdef double[::1, :] t_out = trace["w_out"], g_out = grad["w_out"]
     cdef double[::1, :] t_val = trace["w_value"], g_val = grad["w_value"]
-    cdef const double[::1, :] e_in = ebar["w_in"], e_rec = ebar["w_rec"]
+    cdef double[::1, :] e_in = ebar["w_in"], e_rec = ebar["w_rec"]
     cdef double[::1, :] s_in = esum["w_in"], s_rec = esum["w_rec"]
-    cdef double entropy = 0.0, lp, zj
     with nogil:
-        for j in range(n):
-            for k in range(n_act):
-                g_out[j, k] += delta * t_out[j, k]
-            g_val[j, 0] += delta * t_val[j, 0]
-        for k in range(n_act):
-            entropy -= pi[k] * log(pi[k] + 1e-12)
-        for k in range(n_act):
-            lp = log(pi[k] + 1e-12)
-            d_entropy[k] = -pi[k] * (lp + entropy)
-            target[k] = (1.0 if k == action else 0.0) - pi[k]
-        for j in range(n):
-            signal[j] = 0.0
-            signal_h[j] = 0.0
-            for k in range(n_act):
-                signal[j] += b[j, k] * target[k]
-                signal_h[j] += b[j, k] * d_entropy[k]
-            signal[j] += c_value * b_v[j]
-            rate_error[j] = rate[j] - rate_target
-        _decision_update(t_in, g_in, e_in, s_in, signal, signal_h, rate_error, decay,
-                         c_entropy, c_rate, delta)
-        _decision_update(t_rec, g_rec, e_rec, s_rec, signal, signal_h, rate_error, decay,
-                         c_entropy, c_rate, delta)
-        for j in range(n):
-            zj = zbar_out[j]
-            for k in range(n_act):
-                t_out[j, k] = decay * t_out[j, k] + zj * target[k]
-            t_val[j, 0] = decay * t_val[j, 0] + c_value * zj
-            for k in range(n_act):
-                g_out[j, k] += c_entropy * zj * d_entropy[k]
+        _learn(action, pi, b, b_v, zbar_out, rate, rate_target, t_in, g_in, t_rec, g_rec,
+               t_out, g_out, t_val, g_val, e_in, e_rec, s_in, s_rec, decay, c_value,
+               c_entropy, c_rate, delta, 1.0, signal, signal_h, rate_error, d_entropy,
+               target, NULL)
 
 
 cdef double[::1] cython_zeros(Py_ssize_t n):
     return np.zeros(n)
 
 
-def adam_step(double[::1, :] m, double[::1, :] v, double[::1, :] g, double[::1, :] step,
+def adam_step(double[::1, :] m, double[::1, :] v, double[::1, :] g, double[:, ::1] step,
               double lr, double b1, double b2, double eps, double c1, double c2,
               bint zero_diagonal):
     """Adam: m, v updated in place from g; step = lr m_hat / (sqrt(v_hat) + eps) with
     m_hat = m / c1, v_hat = v / c2; g zeroed; the diagonal of step zeroed if asked.
-    Arrays are column-major."""
+    m, v, g are column-major; step is row-major, the order of the weights it is
+    added to (a mixed-order NumPy add of 128x128 costs 6x a same-order one)."""
     cdef Py_ssize_t i, j
     with nogil:
         for j in range(m.shape[1]):
@@ -191,14 +232,6 @@ cdef void _sparse_eligibility(const double[::1] psi, const double[::1] zbar,
                 esum[i, j] += e
 
 
-cdef void _rescale(double[::1, :] a, double scale) noexcept nogil:
-    cdef Py_ssize_t i, j
-    if scale != 1.0:
-        for j in range(a.shape[1]):
-            for i in range(a.shape[0]):
-                a[i, j] *= scale
-
-
 cdef void _rescale_columns(double[::1, :] a, double[::1] sigma) noexcept nogil:
     cdef Py_ssize_t i, j
     for j in range(a.shape[1]):
@@ -213,7 +246,10 @@ cdef class FusedNetwork:
     agent sees every update. Per step it does what EpropActorCritic's NumPy
     path does: currents through W_in and W_rec (recurrent input summed over
     spiking neurons only), presynaptic traces, neuron update, eligibility
-    (when learning), running rate, leaky readouts.
+    (when learning), running rate, leaky readouts. :meth:`act` is the policy
+    and its draw, :meth:`learn` the decision's learning (as learn_decision):
+    one call each, because at this size Python-level NumPy calls on
+    two-element arrays cost as much as the network step.
     """
 
     cdef double[::1] v, a, z, psi, zbar_in, zbar_rec, zbar_out, y, value, rate, current
@@ -222,10 +258,14 @@ cdef class FusedNetwork:
     cdef double[::1, :] eps_in, eps_rec, ebar_in, ebar_rec, esum_in, esum_rec
     cdef double alpha, rho, v_th, beta, gamma_pd, kappa, rate_step
     cdef int64_t n_ref
-    cdef int64_t[::1] active, active_psi
+    cdef int64_t[::1] active, active_psi, nz
     cdef double[::1] sigma_in, sigma_rec
+    cdef double[::1, :] t_in, g_in, t_rec, g_rec, t_out, g_out, t_val, g_val
+    cdef double[::1] signal, signal_h, rate_error, d_entropy, target
+    cdef double scale
+    cdef char[::1] touched     # columns with nonzero esum since the last learn()
 
-    def __init__(self, state, traces, weights, params):
+    def __init__(self, state, traces, weights, params, trace, grad):
         self.v, self.a, self.z, self.ref = state["v"], state["a"], state["z"], state["ref"]
         self.psi, self.y, self.value, self.rate = (state["psi"], state["y"], state["value"],
                                                    state["rate"])
@@ -243,110 +283,206 @@ cdef class FusedNetwork:
         self.current = np.zeros(n)
         self.active = np.zeros(n, dtype=np.int64)
         self.active_psi = np.zeros(n, dtype=np.int64)
+        self.nz = np.zeros(self.w_in.shape[0], dtype=np.int64)
         self.sigma_in = np.ones(n)
         self.sigma_rec = np.ones(n)
+        self.t_in, self.g_in = trace["w_in"], grad["w_in"]
+        self.t_rec, self.g_rec = trace["w_rec"], grad["w_rec"]
+        self.t_out, self.g_out = trace["w_out"], grad["w_out"]
+        self.t_val, self.g_val = trace["w_value"], grad["w_value"]
+        n_act = self.w_out.shape[1]
+        self.signal, self.signal_h, self.rate_error = np.zeros(n), np.zeros(n), np.zeros(n)
+        self.d_entropy, self.target = np.zeros(n_act), np.zeros(n_act)
+        self.scale = 1.0
+        self.touched = np.zeros(n, dtype=np.int8)
 
     def run(self, const double[:, ::1] xs, int steps, bint learn):
         """``steps`` network steps with inputs ``xs`` (one row per step, or one row for
         all); returns ``(spikes, events_in, events_rec, events_out, events_value)``:
         synaptic events (nonzero presynaptic values times fan-out) of each matrix."""
         cdef Py_ssize_t k, k2, i, j, m, n = self.v.shape[0], n_in = self.w_in.shape[0]
-        cdef Py_ssize_t n_out = self.w_out.shape[1], n_active
+        cdef Py_ssize_t n_out = self.w_out.shape[1], n_active, n_psi
+        cdef Py_ssize_t s_in = self.w_in.strides[0] // sizeof(double)
+        cdef Py_ssize_t s_rec = self.w_rec.strides[0] // sizeof(double)
+        cdef Py_ssize_t s_out = self.w_out.strides[0] // sizeof(double)
+        cdef Py_ssize_t s_val = self.w_value.strides[0] // sizeof(double)
         cdef double xi, spikes = 0.0, ev_in = 0.0, ev_rec = 0.0, ev_out = 0.0, ev_value = 0.0
-        cdef double dist, p, zsum
-        cdef const double[::1] x
         cdef bint alif = self.eps_in.shape[0] > 0
-        cdef Py_ssize_t n_psi
-        # Lazy decay: between decisions ebar = scale * stored and, for ALIF, each
-        # eps column = sigma_j * stored, so a step touches only the columns whose
-        # neuron has psi > 0 (a fifth of them in CartPole runs).
-        cdef double scale = 1.0
-        if alif:
-            self.sigma_in[:] = 1.0
-            self.sigma_rec[:] = 1.0
-        for k in range(steps):
-            x = xs[k if xs.shape[0] > 1 else 0]
-            with nogil:
+        # Raw pointers: through the memoryviews held by self, every store to an
+        # array makes the compiler reload the views (Python builds with
+        # -fno-strict-aliasing), which kept these loops scalar.
+        cdef double *v = &self.v[0]
+        cdef double *a = &self.a[0]
+        cdef double *z = &self.z[0]
+        cdef double *psi = &self.psi[0]
+        cdef double *cur = &self.current[0]
+        cdef double *zbar_in = &self.zbar_in[0]
+        cdef double *zbar_rec = &self.zbar_rec[0]
+        cdef double *zbar_out = &self.zbar_out[0]
+        cdef double *rate = &self.rate[0]
+        cdef double *y = &self.y[0]
+        cdef double *value = &self.value[0]
+        cdef double *sigma_in = &self.sigma_in[0]
+        cdef double *sigma_rec = &self.sigma_rec[0]
+        cdef int64_t *ref = &self.ref[0]
+        cdef int64_t *active = &self.active[0]
+        cdef int64_t *active_psi = &self.active_psi[0]
+        cdef char *touched = &self.touched[0]
+        cdef const double *w_in = &self.w_in[0, 0]
+        cdef const double *w_rec = &self.w_rec[0, 0]
+        cdef const double *w_out = &self.w_out[0, 0]
+        cdef const double *w_value = &self.w_value[0, 0]
+        cdef const double *x
+        cdef const double *row
+        cdef const double *r0
+        cdef const double *r1
+        cdef const double *r2
+        cdef const double *r3
+        cdef double x0, x1, x2, x3
+        cdef Py_ssize_t n_nz
+        cdef int64_t *nz = &self.nz[0]
+        cdef double alpha = self.alpha, rho = self.rho, v_th = self.v_th, beta = self.beta
+        cdef double gamma_pd = self.gamma_pd, kappa = self.kappa, rate_step = self.rate_step
+        cdef int64_t n_ref = self.n_ref
+        # Lazy decay: ebar = scale * stored until learn() writes it back and, for
+        # ALIF, each eps column = sigma_j * stored until sync(), so a step
+        # touches only the columns whose neuron has psi > 0 (a twentieth of
+        # them in CartPole runs).
+        cdef double scale = self.scale
+        with nogil:
+            for k in range(steps):
+                x = &xs[k if xs.shape[0] > 1 else 0, 0]
                 # currents: dense input, recurrent input from the neurons that spiked
                 for j in range(n):
-                    self.current[j] = 0.0
+                    cur[j] = 0.0
+                # four inputs per pass over the currents (a quarter of the loads
+                # and stores of cur); zero inputs (spike inputs) are skipped
+                n_nz = 0
                 for i in range(n_in):
-                    xi = x[i]
-                    if xi != 0.0:
-                        ev_in += n
-                        for j in range(n):
-                            self.current[j] += xi * self.w_in[i, j]
+                    if x[i] != 0.0:
+                        nz[n_nz] = i
+                        n_nz += 1
+                ev_in += n_nz * n
+                m = 0
+                while m + 4 <= n_nz:
+                    r0, r1 = w_in + nz[m] * s_in, w_in + nz[m + 1] * s_in
+                    r2, r3 = w_in + nz[m + 2] * s_in, w_in + nz[m + 3] * s_in
+                    x0, x1, x2, x3 = x[nz[m]], x[nz[m + 1]], x[nz[m + 2]], x[nz[m + 3]]
+                    for j in range(n):
+                        cur[j] += x0 * r0[j] + x1 * r1[j] + x2 * r2[j] + x3 * r3[j]
+                    m += 4
+                while m < n_nz:
+                    row = w_in + nz[m] * s_in
+                    xi = x[nz[m]]
+                    for j in range(n):
+                        cur[j] += xi * row[j]
+                    m += 1
                 n_active = 0
                 for i in range(n):
-                    if self.z[i] > 0.0:
-                        self.active[n_active] = i
+                    if z[i] > 0.0:
+                        active[n_active] = i
                         n_active += 1
                 ev_rec += n_active * n
                 for m in range(n_active):
-                    i = self.active[m]
+                    row = w_rec + active[m] * s_rec
                     for j in range(n):
-                        self.current[j] += self.w_rec[i, j]
+                        cur[j] += row[j]
                 # presynaptic traces (recurrent: last step's spikes)
                 for i in range(n_in):
-                    self.zbar_in[i] = self.alpha * self.zbar_in[i] + x[i]
+                    zbar_in[i] = alpha * zbar_in[i] + x[i]
                 for i in range(n):
-                    self.zbar_rec[i] = self.alpha * self.zbar_rec[i] + self.z[i]
-                # neurons
-                zsum = 0.0
-                for j in range(n):
-                    self.a[j] = self.rho * self.a[j] + self.z[j]
-                    self.v[j] = self.alpha * self.v[j] + self.current[j] - self.v_th * self.z[j]
-                    dist = self.v[j] - (self.v_th + self.beta * self.a[j])
-                    if self.ref[j] == 0:
-                        self.z[j] = 1.0 if dist > 0.0 else 0.0
-                        p = 1.0 - fabs(dist) / self.v_th
-                        self.psi[j] = (self.gamma_pd / self.v_th) * p if p > 0.0 else 0.0
-                    else:
-                        self.z[j] = 0.0
-                        self.psi[j] = 0.0
-                    if self.z[j] > 0.0:
-                        self.ref[j] = self.n_ref
-                    elif self.ref[j] > 0:
-                        self.ref[j] -= 1
-                    zsum += self.z[j]
-                spikes += zsum
-            if learn:
-                with nogil:
+                    zbar_rec[i] = alpha * zbar_rec[i] + z[i]
+                spikes += _neurons(n, v, a, z, ref, cur, psi, alpha, rho, v_th, beta,
+                                   gamma_pd, n_ref)
+                if learn:
                     n_psi = 0
                     for j in range(n):
-                        if self.psi[j] > 0.0:
-                            self.active_psi[n_psi] = j
+                        if psi[j] > 0.0:
+                            active_psi[n_psi] = j
                             n_psi += 1
+                            touched[j] = 1
                         elif alif:
-                            self.sigma_in[j] *= self.rho
-                            self.sigma_rec[j] *= self.rho
-                    scale *= self.kappa
+                            sigma_in[j] *= rho
+                            sigma_rec[j] *= rho
+                            if sigma_in[j] < 1e-200:    # true eps ~ 0; no denormals
+                                sigma_in[j] = 0.0
+                                sigma_rec[j] = 0.0
+                    scale *= kappa
                     _sparse_eligibility(self.psi, self.zbar_in, self.eps_in, self.sigma_in,
                                         self.ebar_in, self.esum_in, self.active_psi, n_psi,
-                                        self.beta, self.rho, scale, alif)
+                                        beta, rho, scale, alif)
                     _sparse_eligibility(self.psi, self.zbar_rec, self.eps_rec, self.sigma_rec,
                                         self.ebar_rec, self.esum_rec, self.active_psi, n_psi,
-                                        self.beta, self.rho, scale, alif)
-            with nogil:
+                                        beta, rho, scale, alif)
                 for j in range(n):
-                    self.rate[j] += self.rate_step * (self.z[j] - self.rate[j])
+                    rate[j] += rate_step * (z[j] - rate[j])
                 for k2 in range(n_out):
-                    self.y[k2] *= self.kappa
-                self.value[0] *= self.kappa
+                    y[k2] *= kappa
+                value[0] *= kappa
                 for j in range(n):
-                    self.zbar_out[j] *= self.kappa
-                    if self.z[j] > 0.0:
-                        self.zbar_out[j] += 1.0
+                    zbar_out[j] *= kappa
+                    if z[j] > 0.0:
+                        zbar_out[j] += 1.0
                         ev_out += n_out
                         ev_value += 1.0
+                        row = w_out + j * s_out
                         for k2 in range(n_out):
-                            self.y[k2] += self.w_out[j, k2]
-                        self.value[0] += self.w_value[j, 0]
-        if learn:
-            with nogil:
-                _rescale(self.ebar_in, scale)
-                _rescale(self.ebar_rec, scale)
-                if alif:
-                    _rescale_columns(self.eps_in, self.sigma_in)
-                    _rescale_columns(self.eps_rec, self.sigma_rec)
+                            y[k2] += row[k2]
+                        value[0] += w_value[j * s_val]
+        self.scale = scale
         return spikes, ev_in, ev_rec, ev_out, ev_value
+
+    def sync(self):
+        """Write the lazily decayed traces (ebar, eps) back as their true values."""
+        cdef Py_ssize_t i, j
+        with nogil:
+            for j in range(self.ebar_in.shape[1]):
+                for i in range(self.ebar_in.shape[0]):
+                    self.ebar_in[i, j] *= self.scale
+                for i in range(self.ebar_rec.shape[0]):
+                    self.ebar_rec[i, j] *= self.scale
+            if self.eps_in.shape[0] > 0:
+                _rescale_columns(self.eps_in, self.sigma_in)
+                _rescale_columns(self.eps_rec, self.sigma_rec)
+                self.sigma_in[:] = 1.0
+                self.sigma_rec[:] = 1.0
+        self.scale = 1.0
+
+    def act(self, double[::1] pi, double u, bint greedy):
+        """Softmax of the policy readout into ``pi`` and the action: the most probable
+        (the first of equals) if ``greedy``, else the inverse-CDF draw of uniform
+        ``u`` (first ``k`` with ``cumsum(pi)[k] >= u``), as EpropActorCritic.decide."""
+        cdef Py_ssize_t k, n_act = self.y.shape[0], action = 0
+        cdef double y_max = self.y[0], total = 0.0, cdf = 0.0
+        for k in range(1, n_act):
+            if self.y[k] > y_max:
+                y_max = self.y[k]
+        for k in range(n_act):
+            pi[k] = exp(self.y[k] - y_max)
+            total += pi[k]
+        for k in range(n_act):
+            pi[k] /= total
+        if greedy:
+            for k in range(1, n_act):
+                if pi[k] > pi[action]:
+                    action = k
+            return action
+        for k in range(n_act):
+            cdf += pi[k]
+            if cdf >= u:
+                return k
+        return n_act - 1
+
+    def learn(self, Py_ssize_t action, const double[::1] pi, const double[:, ::1] b,
+              const double[::1] b_v, double rate_target, double decay, double c_value,
+              double c_entropy, double c_rate, double delta):
+        """learn_decision on this network's arrays; writes the lazily decayed ebar back."""
+        with nogil:
+            _learn(action, pi, b, b_v, self.zbar_out, self.rate, rate_target, self.t_in,
+                   self.g_in, self.t_rec, self.g_rec, self.t_out, self.g_out, self.t_val,
+                   self.g_val, self.ebar_in, self.ebar_rec, self.esum_in, self.esum_rec,
+                   decay, c_value, c_entropy, c_rate, delta, self.scale, self.signal,
+                   self.signal_h, self.rate_error, self.d_entropy, self.target,
+                   &self.touched[0])
+            self.touched[:] = 0
+        self.scale = 1.0

@@ -280,6 +280,8 @@ class EpropActorCritic:
     def _build_fused(self):
         """The one-call Cython step, when every synapse backend reads a float matrix
         (``forward``) that it keeps up to date in place."""
+        if getattr(self, "_fused", None) is not None:
+            self._fused.sync()          # its lazily decayed traces become true values
         if (not self.kernels or self.batch is not None
                 or not all(isinstance(getattr(s, "forward", None), np.ndarray)
                            for s in self.syn.values())):
@@ -296,7 +298,7 @@ class EpropActorCritic:
                   "esum_in": self.e_sum["w_in"], "esum_rec": self.e_sum["w_rec"]}
         weights = {k: s.forward for k, s in self.syn.items()}
         params = (p.alpha, p.rho, p.v_th, p.beta, p.gamma_pd, p.n_ref, self.kappa, _RATE_STEP)
-        return _snn.FusedNetwork(state, traces, weights, params)
+        return _snn.FusedNetwork(state, traces, weights, params, self.trace, self.grad)
 
     def weights(self, name):
         """Current weights of ``name`` (one of :attr:`PARAMS`)."""
@@ -381,6 +383,12 @@ class EpropActorCritic:
         else:
             for k in range(steps):
                 self.network_step(inputs(k) if callable(inputs) else inputs, learn)
+        if self._fused is not None:
+            pi = np.empty(self.n_actions)
+            action = self._fused.act(pi, 0.0 if greedy else self.rng.random(), greedy)
+            if learn:
+                self._learn_decision(action, pi)
+            return action
         pi = self.policy()
         if self.batch is not None:
             if greedy:
@@ -409,7 +417,10 @@ class EpropActorCritic:
             delta = reward + c.gamma * self.value - v_prev
         b, b_v = self._feedback()
         decay = c.gamma * c.lam
-        if self.kernels:
+        if self._fused is not None:
+            self._fused.learn(action, pi, np.ascontiguousarray(b), np.ascontiguousarray(b_v),
+                              c.rate_target, decay, c.c_value, c.c_entropy, c.c_rate, delta)
+        elif self.kernels:
             _snn.learn_decision(action, pi, np.ascontiguousarray(b), np.ascontiguousarray(b_v),
                                 self.zbar_out, self.rate, c.rate_target, self.trace,
                                 self.grad, self.ebar, self.e_sum, decay, c.c_value,
@@ -464,7 +475,7 @@ class EpropActorCritic:
             g = self.grad[name]
             lr = c.lr * (c.hidden_lr_scale if name in ("w_in", "w_rec") else 1.0)
             if self.kernels:
-                step = np.empty_like(g)
+                step = np.empty(g.shape)        # in the weights' (C) order
                 _snn.adam_step(self.adam_m[name], self.adam_v[name], g, step, lr, b1, b2, eps,
                                c1, c2, name == "w_rec")
             else:

@@ -201,3 +201,26 @@ def test_reward_scale_multiplies_the_reward_of_the_td_error():
     for bad in (0.0, -1.0):
         with pytest.raises(ValueError, match="reward_scale"):
             EpropConfig(reward_scale=bad)
+
+
+def test_switching_backends_mid_episode_keeps_the_lazily_decayed_traces():
+    """The fused kernel keeps eligibility traces lazily decayed between calls; a switch
+    to a backend without ``forward`` mid-episode must hand over their true values."""
+    config = EpropConfig(n_rec=16, neuron=NeuronParams(beta=0.4), update_every=4,
+                         w_in_scale=3.0)
+    rng = np.random.default_rng(3)
+    inputs = rng.uniform(0, 1, (30, 6))
+    nets = [EpropActorCritic(6, 2, config, seed=2, kernels=k) for k in (True, False)]
+    for net in nets:
+        for t in range(30):
+            if t == 11 and net.kernels:
+                assert net._fused is not None
+                net.use_synapses({k: OtherSynapses(net.weights(k)) for k in net.PARAMS})
+                assert net._fused is None
+            net.decide(inputs[t])
+            net.observe(0.5 - t % 3, terminal=False)
+    for name in ("w_in", "w_rec"):
+        assert np.allclose(nets[0].eps[name], nets[1].eps[name], rtol=1e-12, atol=1e-14)
+        assert np.allclose(nets[0].ebar[name], nets[1].ebar[name], rtol=1e-12, atol=1e-14)
+    for key, ref in nets[1].state_dict().items():
+        assert np.allclose(nets[0].state_dict()[key], ref, rtol=1e-12, atol=1e-14), key
