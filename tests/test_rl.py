@@ -118,7 +118,9 @@ def test_task_defaults_apply_under_overrides(tmp_path):
     assert set(TASK_DEFAULTS) == {"cartpole", "cartpole-positions", "acrobot"}
     assert task_defaults("cartpole") == TRAIN_DEFAULTS
     assert task_defaults("acrobot")["eprop"]["reward_scale"] == 0.01
-    assert task_defaults("cartpole-positions")["training"]["greedy_check"] == 100
+    positions = task_defaults("cartpole-positions")
+    assert positions["training"]["greedy_check"] == 100 and positions["neuron"]["beta"] == 0.5
+    assert positions["encoder"] == {**TRAIN_DEFAULTS["encoder"], "n_fields": 16}
     assert TRAIN_DEFAULTS["eprop"]["reward_scale"] == 1.0          # the table is not mutated
     meta = train("acrobot", tmp_path / "a.npz", seed=0, episodes=1,
                  overrides=SMALL + ["eprop.reward_scale=0.5"])
@@ -148,12 +150,38 @@ def test_greedy_check_gates_the_criterion(tmp_path, monkeypatch):
         train("cartpole", tmp_path / "x.npz", seed=0, overrides=["training.greedy_check=-1"])
 
 
+def test_greedy_margin_raises_the_bar_of_the_check(tmp_path, monkeypatch):
+    """The greedy check asks target + greedy_margin; a mean between the two fails."""
+    from dataclasses import replace
+
+    from memsim.rl import envs
+    monkeypatch.setitem(envs.TASKS, "cartpole", replace(envs.TASKS["cartpole"], target=0.0))
+    train_module = importlib.import_module("memsim.rl.train")
+    bars = []
+
+    def check(env, encoder, agent, seed, episode, episodes, bar):
+        bars.append(bar)
+        return 3.0, episodes                          # above the target, below the bar
+
+    monkeypatch.setattr(train_module, "greedy_check", check)
+    over = SMALL + ["training.window=2", "training.greedy_check=2",
+                    "training.greedy_margin=5"]
+    meta = train("cartpole", tmp_path / "m.npz", seed=0, overrides=over, episodes=6)
+    assert not meta["criterion_met"] and bars and set(bars) == {5.0}
+    meta = train("cartpole", tmp_path / "n.npz", seed=0, overrides=over[:-1], episodes=6)
+    assert meta["criterion_met"] and meta["episodes"] == 2
+    with pytest.raises(ValueError, match="greedy_margin"):
+        train("cartpole", tmp_path / "x.npz", seed=0, overrides=["training.greedy_margin=-1"])
+
+
 def test_greedy_check_stops_after_the_first_block_below_target():
     from memsim.rl.train import TRAIN_DEFAULTS, build_agent, greedy_check
     encoder, agent = build_agent("cartpole", TRAIN_DEFAULTS, np.random.default_rng(0))
     env = Environment("cartpole")
+    rate = agent.rate.copy()
     mean, ran = greedy_check(env, encoder, agent, 0, 5, 30, target=1e9)
     assert ran == 10 and 0 < mean < 500
+    assert np.array_equal(agent.rate, rate)     # the learner's running rate is untouched
     assert greedy_check(env, encoder, agent, 0, 5, 30, target=0.0)[1] == 30
     assert greedy_check(env, encoder, agent, 0, 5, 10, target=0.0)[0] == mean   # same seeds
     env.close()

@@ -60,3 +60,29 @@ def test_agent_is_deterministic_and_round_trips():
     assert RstdpConfig.from_dict(a.config.to_dict()) == a.config
     with pytest.raises(ValueError, match="a_minus must be <= 0"):
         RstdpConfig(a_minus=1.0)
+
+
+def test_td_modulator_applies_the_td_error_to_the_eligibility_of_the_rewarded_decision():
+    """``modulator="td"``: the reward of decision t waits for V(s_{t+1}); then
+    ``w += lr delta z_t`` with z_t the eligibility when the reward came, and the
+    critic takes the TD(0) step ``w_V += lr_value delta h_t``."""
+    config = RstdpConfig(n_rec=10, lr=0.1, lr_value=0.05, gamma=0.9, w_in_scale=20.0,
+                         epsilon=0.0, modulator="td")
+    agent = RstdpAgent(4, 2, config, seed=0)
+    w0 = agent.state_dict()["weights/w_in"]
+    agent.decide(np.array([1.0, 0.0, 0.0, 0.0]))
+    z1, h1 = agent.traces["w_in"].z.copy(), agent.hidden_counts.copy()
+    assert np.any(z1 != 0) and h1.sum() > 0
+    agent.observe(2.0, terminal=False)
+    assert np.array_equal(agent.state_dict()["weights/w_in"], w0)     # waits for V(s')
+    agent.decide(np.array([0.0, 1.0, 0.0, 0.0]))
+    delta = 2.0                                       # critic still 0: V(s) = V(s') = 0
+    assert np.allclose(agent.state_dict()["weights/w_in"] - w0, 0.1 * delta * z1)
+    assert np.allclose(agent.w_value, 0.05 * delta * h1)
+    # terminal: delta = r - V(s), applied at once with the traces of now
+    h2, z2 = agent.hidden_counts.copy(), agent.traces["w_in"].z.copy()
+    w1, v2 = agent.state_dict()["weights/w_in"], agent.w_value @ h2
+    agent.observe(-1.0, terminal=True)
+    assert np.allclose(agent.state_dict()["weights/w_in"] - w1, 0.1 * (-1.0 - v2) * z2)
+    with pytest.raises(ValueError, match="modulator"):
+        RstdpConfig(modulator="dopamine")
