@@ -85,7 +85,7 @@ TRAIN_DEFAULTS = {
 #: scale 1 the TD error stays negative for thousands of steps and the policy
 #: collapsed to one action within 3 episodes (1 goal in 2000 episodes); with
 #: 0.01 the values lie in [-1, 0] and the critic follows them (5 of 5 seeds
-#: met the target in 33-147 s, greedy means -87.7 to -92.4 over 100 episodes).
+#: met the target in 26-78 s, greedy means -85.2 to -92.3 over 100 episodes).
 #:
 #: ``cartpole-positions`` (velocities hidden; seeds 0-4, 10-minute budget):
 #:

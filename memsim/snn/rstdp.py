@@ -31,6 +31,11 @@ The modulator ``M`` (``modulator``):
               once the next decision has run, so the eligibility it multiplies
               is the one saved when the reward came (MSTDPET applies ``r`` to
               ``z`` at reward time); at a terminal step ``delta = r - V(s)``.
+              Measured on CartPole (seed 0, 3000 episodes, defaults otherwise):
+              it does not learn either (mean return 23.7 in the first 100
+              episodes, 21.5 in the last 100); the critic lags, ``delta`` stays
+              mostly positive and the hidden layer falls silent (5.8 spikes per
+              decision in the first 100 episodes, 0.05 in the last 100).
 """
 
 from __future__ import annotations
