@@ -208,7 +208,8 @@ cdef void _sparse_eligibility(const double[::1] psi, const double[::1] zbar,
                               double[::1, :] esum, const int64_t[::1] cols, Py_ssize_t n_cols,
                               double beta, double rho, double scale, bint alif) noexcept nogil:
     """Eligibility of the columns ``cols`` (psi > 0) with lazily decayed ebar and eps:
-    stored ebar = true / scale; true eps column j = sigma_j * stored. Column-major
+    stored ebar = true / scale; true eps column j = sigma_j * stored (the caller
+    resets sigma_j to 1 once every matrix of the column is updated). Column-major
     arrays: the loop over presynaptic rows of one column is contiguous."""
     cdef Py_ssize_t i, m, j, n_pre = ebar.shape[0]
     cdef double e, pj, sj, rj, eps_old, inv = 1.0 / scale
@@ -224,7 +225,6 @@ cdef void _sparse_eligibility(const double[::1] psi, const double[::1] zbar,
                 eps[i, j] = pj * zbar[i] + rj * eps_old
                 ebar[i, j] += e * inv
                 esum[i, j] += e
-            sigma[j] = 1.0
         else:
             for i in range(n_pre):
                 e = pj * zbar[i]
@@ -259,7 +259,7 @@ cdef class FusedNetwork:
     cdef double alpha, rho, v_th, beta, gamma_pd, kappa, rate_step
     cdef int64_t n_ref
     cdef int64_t[::1] active, active_psi, nz
-    cdef double[::1] sigma_in, sigma_rec
+    cdef double[::1] sigma      # lazy decay of the eps columns (both matrices)
     cdef double[::1, :] t_in, g_in, t_rec, g_rec, t_out, g_out, t_val, g_val
     cdef double[::1] signal, signal_h, rate_error, d_entropy, target
     cdef double scale
@@ -284,8 +284,7 @@ cdef class FusedNetwork:
         self.active = np.zeros(n, dtype=np.int64)
         self.active_psi = np.zeros(n, dtype=np.int64)
         self.nz = np.zeros(self.w_in.shape[0], dtype=np.int64)
-        self.sigma_in = np.ones(n)
-        self.sigma_rec = np.ones(n)
+        self.sigma = np.ones(n)
         self.t_in, self.g_in = trace["w_in"], grad["w_in"]
         self.t_rec, self.g_rec = trace["w_rec"], grad["w_rec"]
         self.t_out, self.g_out = trace["w_out"], grad["w_out"]
@@ -322,8 +321,7 @@ cdef class FusedNetwork:
         cdef double *rate = &self.rate[0]
         cdef double *y = &self.y[0]
         cdef double *value = &self.value[0]
-        cdef double *sigma_in = &self.sigma_in[0]
-        cdef double *sigma_rec = &self.sigma_rec[0]
+        cdef double *sigma = &self.sigma[0]
         cdef int64_t *ref = &self.ref[0]
         cdef int64_t *active = &self.active[0]
         cdef int64_t *active_psi = &self.active_psi[0]
@@ -402,18 +400,18 @@ cdef class FusedNetwork:
                             n_psi += 1
                             touched[j] = 1
                         elif alif:
-                            sigma_in[j] *= rho
-                            sigma_rec[j] *= rho
-                            if sigma_in[j] < 1e-200:    # true eps ~ 0; no denormals
-                                sigma_in[j] = 0.0
-                                sigma_rec[j] = 0.0
+                            sigma[j] *= rho
+                            if sigma[j] < 1e-200:       # true eps ~ 0; no denormals
+                                sigma[j] = 0.0
                     scale *= kappa
-                    _sparse_eligibility(self.psi, self.zbar_in, self.eps_in, self.sigma_in,
+                    _sparse_eligibility(self.psi, self.zbar_in, self.eps_in, self.sigma,
                                         self.ebar_in, self.esum_in, self.active_psi, n_psi,
                                         beta, rho, scale, alif)
-                    _sparse_eligibility(self.psi, self.zbar_rec, self.eps_rec, self.sigma_rec,
+                    _sparse_eligibility(self.psi, self.zbar_rec, self.eps_rec, self.sigma,
                                         self.ebar_rec, self.esum_rec, self.active_psi, n_psi,
                                         beta, rho, scale, alif)
+                    for m in range(n_psi):
+                        sigma[active_psi[m]] = 1.0
                 for j in range(n):
                     rate[j] += rate_step * (z[j] - rate[j])
                 for k2 in range(n_out):
@@ -442,10 +440,9 @@ cdef class FusedNetwork:
                 for i in range(self.ebar_rec.shape[0]):
                     self.ebar_rec[i, j] *= self.scale
             if self.eps_in.shape[0] > 0:
-                _rescale_columns(self.eps_in, self.sigma_in)
-                _rescale_columns(self.eps_rec, self.sigma_rec)
-                self.sigma_in[:] = 1.0
-                self.sigma_rec[:] = 1.0
+                _rescale_columns(self.eps_in, self.sigma)
+                _rescale_columns(self.eps_rec, self.sigma)
+                self.sigma[:] = 1.0
         self.scale = 1.0
 
     def act(self, double[::1] pi, double u, bint greedy):
