@@ -412,8 +412,9 @@ cdef class FusedNetwork:
                                         beta, rho, scale, alif)
                     for m in range(n_psi):
                         sigma[active_psi[m]] = 1.0
-                for j in range(n):
-                    rate[j] += rate_step * (z[j] - rate[j])
+                if learn:
+                    for j in range(n):
+                        rate[j] += rate_step * (z[j] - rate[j])
                 for k2 in range(n_out):
                     y[k2] *= kappa
                 value[0] *= kappa

@@ -276,14 +276,12 @@ def greedy_check(env, encoder, agent, seed, episode, episodes, target, block=10)
     training's generators, until ``episodes`` ran or the mean after a block of
     ``block`` is below ``target``; returns ``(mean return, episodes run)``."""
     rng = np.random.default_rng([seed, 2, episode])
-    rate = agent.rate.copy()        # the learner's running rate: a check must not move it
     returns = []
     while len(returns) < episodes:
         returns.append(run_episode(env, encoder, agent, int(rng.integers(2**31)), rng,
                                    learn=False, greedy=True)[0])
         if len(returns) % block == 0 and np.mean(returns) < target:
             break
-    agent.rate[:] = rate
     return float(np.mean(returns)), len(returns)
 
 

@@ -28,7 +28,8 @@ environment steps before an Adam step (ascent)::
     G_ij += delta E_ij + c_H LH_j ebar_ij - c_f (f_j - f*) sum_t e_ij^t
 
 with ``LH_j = sum_k B_jk dH/dy_k`` the entropy signal and ``f_j`` a running
-firing rate (spikes per step). Readout weights follow the same rule with
+firing rate (spikes per step, over the steps that learn: evaluation and
+greedy episodes leave it alone). Readout weights follow the same rule with
 their exact local gradients (``zbar_out`` for ``W_out`` and ``w_V``). Online:
 no backpropagation through time, no replay, no stored trajectory.
 """
@@ -157,7 +158,7 @@ def _layout(kernels):
     contiguous memory), row-major for the NumPy path (its broadcasts of presynaptic
     columns against postsynaptic rows are fastest on C arrays)."""
     return "F" if kernels else "C"
-_RATE_STEP = 1e-3                   # running firing-rate average: 1000-step memory
+_RATE_STEP = 1e-3                   # running rate over learning steps: 1000-step memory
 
 
 class EpropActorCritic:
@@ -336,7 +337,7 @@ class EpropActorCritic:
                 self.ebar[name] *= self.kappa
                 self.ebar[name] += e
                 self.e_sum[name] += e
-        if self.batch is None:
+        if learn:                       # the regulariser's estimate: learning episodes only
             self.rate += _RATE_STEP * (z - self.rate)
         self.y *= self.kappa
         self.y += self.syn["w_out"].propagate(z)
