@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import math
 import numbers
+import os
 
 import numpy as np
+
+from .errors import InputError, InputTypeError
 
 
 def check_scalar(name, value, *, low=None, high=None, low_inclusive=True,
@@ -38,21 +41,21 @@ def check_scalar(name, value, *, low=None, high=None, low_inclusive=True,
         If ``value`` is not finite or lies outside the bounds.
     """
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number, got {value!r}")
+        raise InputTypeError(f"{name} must be a real number, got {show(value)}")
     if integer:
         if not float(value).is_integer():
-            raise ValueError(f"{name} must be a whole number, got {value!r}")
+            raise InputError(f"{name} must be a whole number, got {show(value)}")
         value = int(value)
     else:
         value = float(value)
     if not math.isfinite(value):
-        raise ValueError(f"{name} must be finite, got {value!r}")
+        raise InputError(f"{name} must be finite, got {show(value)}")
     if low is not None and (value < low or (value == low and not low_inclusive)):
         op = ">=" if low_inclusive else ">"
-        raise ValueError(f"{name} must be {op} {low}, got {value!r}")
+        raise InputError(f"{name} must be {op} {show(low)}, got {show(value)}")
     if high is not None and (value > high or (value == high and not high_inclusive)):
         op = "<=" if high_inclusive else "<"
-        raise ValueError(f"{name} must be {op} {high}, got {value!r}")
+        raise InputError(f"{name} must be {op} {show(high)}, got {show(value)}")
     return value
 
 
@@ -80,25 +83,29 @@ def check_array(name, value, *, ndim=None, low=None, high=None, dtype=np.float64
     numpy.ndarray
         C-contiguous array of ``dtype``.
     """
+    if np.iscomplexobj(value):
+        raise InputTypeError(f"{name} must be real, got complex values (dtype "
+                             f"{np.asarray(value).dtype}); pass the real part if that is "
+                             f"what is meant")
     try:
         arr = np.ascontiguousarray(value, dtype=dtype)
     except (TypeError, ValueError) as exc:
-        raise TypeError(f"{name} must be numeric array-like, got {_short(value)}") from exc
+        raise InputTypeError(f"{name} must be numeric array-like, got {_short(value)}") from exc
     if ndim is not None and arr.ndim != ndim:
-        raise ValueError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
+        raise InputError(f"{name} must have {ndim} dimension(s), got shape {arr.shape}")
     if arr.size == 0 and not allow_empty:
-        raise ValueError(f"{name} must not be empty")
+        raise InputError(f"{name} must not be empty")
     if arr.dtype.kind == "f" and not np.all(np.isfinite(arr)):
         bad = np.flatnonzero(~np.isfinite(arr.ravel()))[0]
-        raise ValueError(f"{name} must be finite, got {arr.ravel()[bad]!r} "
+        raise InputError(f"{name} must be finite, got {show(arr.ravel()[bad])} "
                          f"at flat index {bad}")
     if low is not None and arr.size and arr.min() < low:
         bad = int(np.argmin(arr.ravel()))
-        raise ValueError(f"{name} must be >= {low}, got {arr.ravel()[bad]!r} "
+        raise InputError(f"{name} must be >= {show(low)}, got {show(arr.ravel()[bad])} "
                          f"at flat index {bad}")
     if high is not None and arr.size and arr.max() > high:
         bad = int(np.argmax(arr.ravel()))
-        raise ValueError(f"{name} must be <= {high}, got {arr.ravel()[bad]!r} "
+        raise InputError(f"{name} must be <= {show(high)}, got {show(arr.ravel()[bad])} "
                          f"at flat index {bad}")
     return arr
 
@@ -106,8 +113,8 @@ def check_array(name, value, *, ndim=None, low=None, high=None, dtype=np.float64
 def check_choice(name, value, choices):
     """Return ``value`` if it is one of ``choices``, else raise ``ValueError``."""
     if value not in choices:
-        allowed = ", ".join(repr(c) for c in choices)
-        raise ValueError(f"{name} must be one of {allowed}; got {value!r}")
+        allowed = ", ".join(show(c) for c in choices)
+        raise InputError(f"{name} must be one of {allowed}; got {show(value)}")
     return value
 
 
@@ -123,11 +130,56 @@ def as_generator(seed):
     if isinstance(seed, np.random.Generator):
         return seed
     if seed is None:
-        raise TypeError("seed must be an int or a numpy.random.Generator, got None; "
-                        "memsim draws no randomness without an explicit seed")
+        raise InputTypeError("seed must be an int or a numpy.random.Generator, got None; "
+                             "memsim draws no randomness without an explicit seed")
     return np.random.default_rng(check_scalar("seed", seed, low=0, integer=True))
+
+
+def show(value):
+    """``repr`` of a value as a user wrote it: NumPy scalars print as Python numbers."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    return repr(value)
 
 
 def _short(value):
     text = repr(value)
     return text if len(text) <= 80 else text[:77] + "..."
+
+
+def available_memory():
+    """Bytes of memory available to a new allocation (Linux MemAvailable), or None."""
+    try:
+        with open("/proc/meminfo") as fh:
+            for line in fh:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None
+
+
+def check_memory(what, n_bytes):
+    """Raise before allocating ``n_bytes`` if they exceed the memory available.
+
+    Parameters
+    ----------
+    what : str
+        What is being allocated, named in the message (a parameter, a file).
+    n_bytes : int or float
+        Estimated size of the allocation.
+    """
+    available = available_memory()
+    if available is not None and n_bytes > available:
+        raise InputError(f"{what} needs about {_bytes(n_bytes)} of memory, more than the "
+                         f"{_bytes(available)} available")
+
+
+def _bytes(n):
+    for unit in ("bytes", "KiB", "MiB", "GiB", "TiB", "PiB"):
+        if n < 1024 or unit == "PiB":
+            return f"{n:.3g} {unit}" if unit != "bytes" else f"{int(n)} bytes"
+        n /= 1024

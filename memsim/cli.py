@@ -9,19 +9,24 @@ results on stdout; ``--quiet`` silences progress and summaries.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 
 import numpy as np
 
 from . import __version__
+from ._io import check_output, read_npy, to_json
+from ._validation import check_array
+from .errors import ConvergenceError, InputError, MemsimError
 
 EXIT_USAGE = 2        # bad input
 EXIT_FAILURE = 1      # a computation that did not succeed (e.g. did not converge)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
 
+#: Commands that resume from what they stored when run again.
+RESUMABLE = ("run", "train")
 
-class CLIError(Exception):
+
+class CLIError(InputError):
     """An error to report to the user without a traceback."""
 
 
@@ -37,9 +42,48 @@ def _floats(text, name):
 
 def _emit(args, payload, text):
     if args.json:
-        print(json.dumps(payload, indent=2))
+        print(to_json(payload))
     elif not args.quiet:
         print(text)
+
+
+class _Progress:
+    """A progress bar on stderr, made at its first update (so that an input error,
+    found before any work, prints alone) and closed before an error line is printed.
+
+    None with --quiet or --json.
+    """
+
+    active = []
+
+    def __init__(self, args, **kw):
+        self.off = args.quiet or args.json
+        self.kw = kw
+        self.bar = None
+
+    def update(self, done, total=None, postfix=None):
+        if self.off:
+            return
+        if self.bar is None:
+            from tqdm import tqdm
+            self.bar = tqdm(file=sys.stderr, total=total, initial=done, **self.kw)
+            _Progress.active.append(self)
+        elif total is not None:
+            self.bar.total = total
+        if postfix is not None:
+            self.bar.set_postfix_str(postfix, refresh=False)
+        self.bar.update(done - self.bar.n)
+
+    def close(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+            _Progress.active.remove(self)
+
+
+def _close_bars():
+    for progress in list(_Progress.active):
+        progress.close()
 
 
 # ----------------------------------------------------------------------------- device
@@ -83,6 +127,12 @@ def cmd_device_fit(args):
     from .devices.fitting import fit_pulse_ramps
     from .devices.measured import read_ramps
     from .devices.presets import save_preset
+    inputs = [args.ltp, args.ltd]
+    if args.plot:
+        from .plots import check_figure_path
+        check_figure_path(args.plot, "--plot", inputs=inputs)
+    if args.out:
+        check_output(args.out, "--out", inputs=inputs)
     _, ltp = read_ramps(args.ltp, read_voltage=args.read_voltage)
     _, ltd = read_ramps(args.ltd, read_voltage=args.read_voltage)
     fit = fit_pulse_ramps(ltp, ltd, n_bootstrap=args.bootstrap, seed=args.seed)
@@ -119,18 +169,16 @@ def cmd_device_fit_drift(args):
 # ---------------------------------------------------------------------------- crossbar
 
 def _load_npy(path, name):
-    try:
-        return np.load(path, allow_pickle=False)
-    except (OSError, ValueError) as exc:
-        raise CLIError(f"{name}: cannot read {path!r} as a .npy array ({exc})")
+    return read_npy(path, f"{name} array")
 
 
 def _crossbar(args):
     """The Crossbar and voltages (batch, M) described by the common options."""
     from .crossbar import Crossbar, Wires
     from .devices.iv import iv_law
-    g = _load_npy(args.conductances, "--conductances")
-    v = _load_npy(args.voltages, "--voltages")
+    g = check_array("--conductances", _load_npy(args.conductances, "--conductances"), ndim=2,
+                    low=0.0)
+    v = check_array("--voltages", _load_npy(args.voltages, "--voltages"))
     if (args.r_row is None) != (args.r_col is None):
         raise CLIError("--r-row and --r-col go together: give both (ohms per segment) "
                        "or neither (ideal wiring)")
@@ -146,13 +194,21 @@ def _crossbar(args):
 def cmd_crossbar_solve(args):
     import time
 
-    from ._io import atomic_path
+    from ._io import check_output, write_bytes
+    check_output(args.out, "--out", inputs=[args.conductances, args.voltages])
+    from .crossbar.circuit import MATRIX_BATCH, THREAD_FLOPS, Solver
     xb, v = _crossbar(args)
     start = time.perf_counter()
+    m, n = xb.shape
+    if xb.solver is Solver.LINEAR and len(v) >= MATRIX_BATCH and m * n ** 3 >= THREAD_FLOPS:
+        # the solve is one product with K, whose O(M N^3) build is the long part
+        bar = _Progress(args, desc=f"effective matrix ({m} x {n}, ~{m * n ** 3:.1e} flops)",
+                        unit="row")
+        xb.effective_matrix(progress=bar.update)
+        bar.close()
     sol = xb.solve(v, rtol=args.rtol)
     elapsed = time.perf_counter() - start
-    with atomic_path(args.out) as tmp, open(tmp, "wb") as fh:
-        np.save(fh, sol.currents)
+    write_bytes(args.out, lambda fh: np.save(fh, sol.currents))
     m, n = xb.shape
     ideal = v @ xb.g
     scale = np.linalg.norm(ideal)
@@ -170,7 +226,8 @@ def cmd_crossbar_solve(args):
 
 
 def cmd_crossbar_map(args):
-    from .plots import plot_crossbar_maps
+    from .plots import check_figure_path, plot_crossbar_maps
+    check_figure_path(args.out, "--out", inputs=[args.conductances, args.voltages])
     xb, v = _crossbar(args)
     if not 0 <= args.index < len(v):
         raise CLIError(f"--index must be in [0, {len(v) - 1}] for {len(v)} input(s), "
@@ -208,6 +265,9 @@ def cmd_energy(args):
     from .config import load_config
     from .energy import ENERGY_DEFAULTS, run_energy
     config = load_config(ENERGY_DEFAULTS, args.config, args.set or ())
+    if args.plot:
+        from .plots import check_figure_path
+        check_figure_path(args.plot, "--plot", inputs=[args.config])
     report = run_energy(config)
     if args.plot:
         from .plots import plot_energy_breakdown
@@ -229,15 +289,11 @@ def cmd_energy(args):
 # ----------------------------------------------------------------------------- rl
 
 def cmd_train(args):
-    from tqdm import tqdm
-
     from .rl import train
-    bar = tqdm(total=args.episodes, disable=args.quiet or args.json, file=sys.stderr,
-               desc=f"train {args.env}", unit="episode")
+    bar = _Progress(args, desc=f"train {args.env}", unit="episode")
 
     def progress(episode, ret, mean):
-        bar.set_postfix_str(f"return {ret:.0f}, mean {mean:.1f}", refresh=False)
-        bar.update(episode + 1 - bar.n)
+        bar.update(episode + 1, args.episodes, f"return {ret:.0f}, mean {mean:.1f}")
 
     meta = train(args.env, args.out, args.seed, rule=args.rule, config_path=args.config,
                  overrides=args.set or (), episodes=args.episodes, progress=progress,
@@ -263,18 +319,13 @@ def cmd_evaluate(args):
 # ------------------------------------------------------------------------------- run
 
 def cmd_run(args):
-    from tqdm import tqdm
-
     from .config import load_config
     from .experiment import RUN_DEFAULTS, format_table, run_experiment
     config = load_config(RUN_DEFAULTS, args.config, args.set or ())
-    bar = tqdm(disable=args.quiet or args.json, file=sys.stderr, desc="memsim run",
-               unit="point")
+    bar = _Progress(args, desc="memsim run", unit="point")
 
     def progress(done, total, point):
-        bar.total = total
-        bar.set_postfix_str(f"{point['policy']} on {point['device']}", refresh=False)
-        bar.update(done - bar.n)
+        bar.update(done, total, f"{point['policy']} on {point['device']}")
 
     summary = run_experiment(config, args.out, progress=progress)
     bar.close()
@@ -295,31 +346,23 @@ def cmd_sweep(args):
                        f"command is `memsim sweep plot DIR`)")
     if args.out is None:
         raise CLIError("memsim sweep SPEC needs --out DIR (the results folder)")
-    from tqdm import tqdm
-
     from .sweep import load_spec, run_sweep
     spec = load_spec(args.target)
-    bars = []
+    bar = _Progress(args, desc="memsim sweep", unit="point", smoothing=0.05)
 
     def progress(done, total):
-        if not bars:            # made only once the sweep starts: errors come first
-            bars.append(tqdm(total=total, initial=done, disable=args.quiet or args.json,
-                             file=sys.stderr, desc="memsim sweep", unit="point",
-                             smoothing=0.05))
-        bars[0].update(done - bars[0].n)
+        bar.update(done, total)
 
     try:
         summary = run_sweep(spec, args.out, resume=args.resume, workers=args.workers,
                             scheduler=args.scheduler, dask_local=args.dask_local,
                             timeout=args.timeout, progress=progress)
     except KeyboardInterrupt:
-        for bar in bars:
-            bar.close()
+        _close_bars()
         print(f"memsim: interrupted; every finished point is stored in {args.out}/results; "
               f"run the same command with --resume to compute the rest", file=sys.stderr)
         raise SystemExit(130)
-    for bar in bars:
-        bar.close()
+    bar.close()
     text = (f"memsim {__version__}: sweep {spec['source']} ({spec['experiment']}), "
             f"{summary['points']} points: {summary['computed']} computed"
             + (f" on {summary['backend']}" if summary["backend"] else "")
@@ -331,33 +374,30 @@ def cmd_sweep(args):
 def _sweep_plot(args):
     if args.extra is None:
         raise CLIError("memsim sweep plot needs the results folder: memsim sweep plot DIR")
+    from ._outdir import OutputFolder
     from .plots import plot_sweep
     from .sweep import load_results
-    meta, rows = load_results(args.extra)
+    folder = OutputFolder.existing(args.extra, "sweep")
+    meta, rows = load_results(folder.path)
     if not rows:
         raise CLIError(f"{args.extra} holds no finished points yet")
-    figures = plot_sweep(meta, rows, args.extra)
+    folder.claim("plots")
+    figures = plot_sweep(meta, rows, folder.path)
     text = "\n".join(f"{m}: {paths[0]} (data: {paths[1]})" for m, paths in figures.items())
     _emit(args, {m: [str(p) for p in paths] for m, paths in figures.items()}, text)
 
 
 def cmd_device_demo(args):
-    from tqdm import tqdm
-
     from .demo import run_demo
-    steps = tqdm(total=3, disable=args.quiet or args.json, file=sys.stderr,
-                 desc="memsim device demo")
-
+    steps = _Progress(args, desc="memsim device demo")
     started = []
 
     def progress(msg):
-        if started:                # the previous step has finished
-            steps.update(1)
+        steps.update(len(started), 3, msg)     # the steps before this one have finished
         started.append(msg)
-        steps.set_postfix_str(msg)
 
     summary = run_demo(args.out, seed=args.seed, n_bootstrap=args.bootstrap, progress=progress)
-    steps.update(1)
+    steps.update(len(started), 3)
     steps.close()
     fit = summary["ramp_fit"]
     lines = [f"memsim {__version__}: device demo, report in {args.out}/",
@@ -543,24 +583,30 @@ def build_parser():
 
 
 def main(argv=None):
-    """Entry point of the ``memsim`` console command; returns the exit code."""
+    """Entry point of the ``memsim`` console command; returns the exit code.
+
+    A :class:`memsim.errors.MemsimError` is printed as one line: exit 2 for
+    bad input, 1 for a computation that did not converge. Any other exception
+    is a bug in memsim and keeps its traceback.
+    """
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
         args.func(args)
-    except (CLIError, ValueError, TypeError, OSError) as exc:
+    except MemsimError as exc:
+        _close_bars()
         print(f"memsim: error: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except RuntimeError as exc:
-        # imported here, not at start-up: most commands never load the circuit solvers
-        from .crossbar import ConvergenceError
-        if not isinstance(exc, ConvergenceError):
-            raise
-        print(f"memsim: error: {exc}", file=sys.stderr)
+        return EXIT_FAILURE if isinstance(exc, ConvergenceError) else EXIT_USAGE
+    except MemoryError as exc:
+        _close_bars()
+        print(f"memsim: error: out of memory ({exc or 'allocation failed'}); ask for "
+              f"smaller arrays, fewer samples or a smaller batch", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
+        _close_bars()
         # every finished point / episode is already on disk (atomic writes, checkpoints)
-        print("memsim: interrupted; run the same command again to resume", file=sys.stderr)
+        resume = "; run the same command again to resume" if args.command in RESUMABLE else ""
+        print(f"memsim: interrupted{resume}", file=sys.stderr)
         return EXIT_INTERRUPTED
     return 0
 

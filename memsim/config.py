@@ -11,11 +11,9 @@ from __future__ import annotations
 
 import copy
 import tomllib
-from pathlib import Path
 
-
-class ConfigError(ValueError):
-    """A config file or override that names an unknown key or a wrong type."""
+from ._io import parse_toml, read_text
+from .errors import ConfigError, DataError
 
 
 def load_config(defaults, path=None, overrides=()):
@@ -37,13 +35,10 @@ def load_config(defaults, path=None, overrides=()):
     """
     config = copy.deepcopy(defaults)
     if path is not None:
-        path = Path(path)
         try:
-            data = tomllib.loads(path.read_text())
-        except OSError as exc:
-            raise ConfigError(f"{path}: cannot read config ({exc.strerror})") from exc
-        except tomllib.TOMLDecodeError as exc:
-            raise ConfigError(f"{path}: not valid TOML ({exc})") from exc
+            data = parse_toml(read_text(path, "config"), str(path))
+        except DataError as exc:
+            raise ConfigError(str(exc)) from exc
         _merge(config, data, "", str(path))
     for item in overrides:
         key, sep, text = item.partition("=")

@@ -15,6 +15,8 @@ import numpy as np
 
 from . import __version__
 from ._io import write_json
+from ._outdir import OutputFolder
+from ._validation import check_scalar
 from .devices.fitting import fit_pulse_ramps
 from .devices.measured import read_ramps
 from .devices.presets import list_presets, load_preset, save_preset
@@ -73,7 +75,8 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
     Parameters
     ----------
     out_dir : str or Path
-        Report folder (created).
+        Report folder: new, empty, or one this demo wrote with the same
+        ``seed`` and ``n_bootstrap`` (anything else is refused, untouched).
     seed : int, default=0
         Seed of every random draw.
     n_bootstrap : int, default=50
@@ -86,8 +89,9 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
     dict
         The summary also written to ``summary.json``.
     """
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    seed = check_scalar("seed", seed, low=0, integer=True)
+    n_bootstrap = check_scalar("n_bootstrap", n_bootstrap, low=0, integer=True)
+    out = OutputFolder.open(out_dir, "device demo", {"seed": seed, "n_bootstrap": n_bootstrap})
     say = progress or (lambda msg: None)
     summary = {"memsim_version": __version__, "seed": seed}
 
@@ -108,7 +112,8 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
                                    max(r.size for r in ltd) - 1, seed + 1)
     sim = {"ltp": (sim_ltp.mean(axis=1), sim_ltp.std(axis=1)),
            "ltd": (sim_ltd.mean(axis=1), sim_ltd.std(axis=1))}
-    plot_ramp_fit(fit, ltp, ltd, out / "ramp_fit.png", simulated=sim)
+    out.claim("ramp_fit.png", "ramp_fit.csv")
+    plot_ramp_fit(fit, ltp, ltd, out.path / "ramp_fit.png", simulated=sim)
     save_preset(fit.to_preset("fitted-rram", f"memsim device fit of {data_source}"),
                 out / "fitted-rram.toml")
     summary["ramp_fit"] = {"data": data_source, **fit.to_dict()}
@@ -122,7 +127,8 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
         records = simulate_targets(pcm, targets, times, 2000, seed + 2, compensate=comp)
         key = "compensated" if comp else "uncompensated"
         summary["pcm_drift"][key] = records
-        plot_drift(records, out / f"pcm_drift_{key}.png",
+        figure, _ = out.claim(f"pcm_drift_{key}.png", f"pcm_drift_{key}.csv")
+        plot_drift(records, figure,
                    title=f"PCM, {key} (2000 devices per target)")
 
     say("simulating pulse presets")

@@ -25,25 +25,24 @@ in ``points.json``.
 
 from __future__ import annotations
 
-import json
 import math
-from dataclasses import replace
 import time
 import zlib
-from importlib import resources
-from pathlib import Path
+from dataclasses import replace
 
 import numpy as np
 
 from . import __version__
-from ._io import write_csv, write_json
+from ._io import read_json, write_csv, write_json
+from ._outdir import OutputFolder
 from ._validation import check_scalar
-from .config import ConfigError
 from .devices.pcm import PCM
 from .devices.presets import load_preset
 from .energy import load_technology
 from .energy.technology import ADC_MODELS
+from .errors import ConfigError, DataError
 from .hardware import decision_energy, deploy, hardware_from_config, record_inputs
+from .rl.train import load_policy
 
 #: Every key of a ``memsim run`` config with its default (SI units).
 RUN_DEFAULTS = {
@@ -85,20 +84,6 @@ TIME_LABELS = {1.0: "1 s", 3600.0: "1 h", 86400.0: "1 day", 2592000.0: "30 days"
                31536000.0: "1 year"}
 
 
-def policy_path(name):
-    """Path of a shipped policy (``memsim.data/policies/<name>.npz``) or of a file."""
-    if name.endswith(".npz") or "/" in name:
-        path = Path(name)
-    else:
-        path = Path(str(resources.files("memsim.data") / "policies" / f"{name}.npz"))
-    if not path.is_file():
-        shipped = sorted(p.stem for p in Path(str(resources.files("memsim.data") / "policies"))
-                         .glob("*.npz"))
-        raise ConfigError(f"policies: no policy {name!r} (not a shipped name, not a file); "
-                          f"shipped: {', '.join(shipped)}")
-    return path
-
-
 def _check(config):
     """Validate a resolved config; return the values the run uses."""
     ev, tile = config["evaluation"], config["tile"]
@@ -109,7 +94,7 @@ def _check(config):
     for name in config["policies"]:
         if not isinstance(name, str):
             raise ConfigError(f"policies: entries must be strings, got {name!r}")
-        policy_path(name)
+        load_policy(name, what="policies")
     for name in config["devices"]:
         if not isinstance(name, str):
             raise ConfigError(f"devices: entries must be strings, got {name!r}")
@@ -233,7 +218,6 @@ def evaluate_points(config, done=()):
 
 def _points(config, checked, done):
     """The generator of :func:`evaluate_points`, for a config already checked."""
-    from .rl.train import load_policy
     tech, digital, hw = checked
     ev, tile = config["evaluation"], config["tile"]
     seed, episodes = ev["seed"], ev["episodes"]
@@ -248,7 +232,7 @@ def _points(config, checked, done):
             continue
         unit = (point["policy"], point["device"], point["instance"])
         if current != unit:
-            agent, encoder, meta = load_policy(policy_path(point["policy"]))
+            agent, encoder, meta = load_policy(point["policy"])
             backends = {}
             if point["device"] != "digital":
                 cal_seeds = _episode_seeds(seed, tile["calibration_episodes"], "calibration")
@@ -299,41 +283,42 @@ def run_experiment(config, out, *, progress=None):
         The summary (also written to ``out/summary.json``).
     """
     checked = _check(config)
-    out = Path(out)
-    stamp = {"memsim_version": __version__, "config": config}
-    config_file, points_file = out / "experiment.json", out / "points.json"
-    done = []
-    if config_file.exists():
-        saved = json.loads(config_file.read_text())
-        if saved.get("config") != json.loads(json.dumps(config)):
-            raise ConfigError(f"{out} holds a run of a different config; use another --out "
-                              f"or remove the folder")
-        if points_file.exists():
-            done = json.loads(points_file.read_text())
-    else:
-        write_json(config_file, stamp)
+    folder = OutputFolder.open(out, "run", config)
+    points_file = folder.path / "points.json"
+    done = _stored_points(points_file) if folder.resumed and points_file.is_file() else []
     results = []
     for index, total, result, fresh in _points(config, checked, done):
         results.append(result)
         if fresh:
-            write_json(points_file, results)
+            write_json(folder / "points.json", results)
         if progress:
             progress(index + 1, total, result)
     summary = summarise(config, results)
-    write_json(out / "summary.json", summary)
+    write_json(folder / "summary.json", summary)
     table = summary["table"]
     names = list(dict.fromkeys(k for row in table for k in row))
-    write_csv(out / "results.csv", names,
+    write_csv(folder / "results.csv", names,
               (["" if row.get(c) is None else row[c] for c in names] for row in table))
     from .plots import plot_energy_per_decision, plot_return_vs_drift
-    summary["figures"] = {
-        "return_vs_drift": [str(p) for p in plot_return_vs_drift(summary, out
-                                                                  / "return_vs_drift.png")],
-        "energy_per_decision": [str(p) for p in plot_energy_per_decision(
-            summary, out / "energy_per_decision.png")],
-    }
-    write_json(out / "summary.json", summary)
+    figures = {}
+    for name, plot in (("return_vs_drift", plot_return_vs_drift),
+                       ("energy_per_decision", plot_energy_per_decision)):
+        figure, data = folder.claim(f"{name}.png", f"{name}.csv")
+        figures[name] = [str(p) for p in plot(summary, figure)]
+    summary["figures"] = figures
+    write_json(folder / "summary.json", summary)
     return summary
+
+
+def _stored_points(path):
+    """The points stored by an earlier run into ``path`` (``points.json``), checked."""
+    points = read_json(path, "run's stored points")
+    fields = ("policy", "device", "instance", "t", "compensate", "returns")
+    if not isinstance(points, list) or not all(isinstance(p, dict) and all(f in p for f in fields)
+                                               for p in points):
+        raise DataError(f"{path}: not the points memsim run stores (a list of points with "
+                        f"{', '.join(fields)}); move the folder away to start over")
+    return points
 
 
 def summarise(config, results):

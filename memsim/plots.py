@@ -1,7 +1,9 @@
 """Matplotlib figures (Agg backend). Every figure is saved with its data beside it.
 
 ``save_figure(fig, path, columns)`` writes ``path`` (PNG/PDF/SVG) and, next to
-it, ``<stem>.csv`` with the plotted numbers, both atomically.
+it, ``<stem>.csv`` with the plotted numbers, both atomically. The data file
+replaces only an earlier data file of the same columns: any other file of that
+name (a measured input, say) stops the save before the figure is written.
 """
 
 from __future__ import annotations
@@ -14,7 +16,37 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
-from ._io import atomic_path, write_csv  # noqa: E402
+from ._io import atomic_path, check_data_file, check_output, write_csv  # noqa: E402
+from .errors import OutputError  # noqa: E402
+
+#: Columns of the learning curve's data file (:func:`plot_learning_curve`).
+LEARNING_CURVE_COLUMNS = ("episode", "return", "running_mean", "seconds")
+
+
+def data_path(path):
+    """Where the data of the figure ``path`` go: the same name with suffix ``.csv``."""
+    return Path(path).with_suffix(".csv")
+
+
+def check_figure_path(path, what, *, inputs=()):
+    """Check before any work that a figure (and its data file) can go to ``path``.
+
+    The suffix must be a format matplotlib writes, and neither the figure nor
+    its data file (:func:`data_path`) may be a folder, unwritable, or one of
+    the command's ``inputs``.
+
+    Raises
+    ------
+    OutputError
+    """
+    from matplotlib.backend_bases import FigureCanvasBase
+    path = Path(path)
+    formats = FigureCanvasBase.get_supported_filetypes()
+    if path.suffix.lstrip(".").lower() not in formats:
+        raise OutputError(f"{what} {path}: a figure needs a suffix of a format matplotlib "
+                          f"writes ({', '.join(sorted(formats))}), got {path.suffix or 'none'}")
+    check_output(path, what, inputs=inputs)
+    check_output(data_path(path), f"{what} (the figure's data file)", inputs=inputs)
 
 
 def save_figure(fig, path, columns):
@@ -32,18 +64,29 @@ def save_figure(fig, path, columns):
     -------
     (Path, Path)
         The figure and data paths.
+
+    Raises
+    ------
+    OutputError
+        If ``<stem>.csv`` exists and is not a data file of these columns
+        (nothing is written then).
     """
     path = Path(path)
-    data_path = path.with_suffix(".csv")
+    names = list(columns)
+    csv_path = data_path(path)
+    try:
+        check_data_file(csv_path, names, f"data file of the figure {path.name}")
+    except BaseException:
+        plt.close(fig)
+        raise
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=120)
     plt.close(fig)
-    names = list(columns)
     cols = [np.asarray(columns[n]).ravel() for n in names]
     n_rows = max((c.size for c in cols), default=0)
-    write_csv(data_path, names, ([repr(float(c[i])) if i < c.size else "" for c in cols]
-                                 for i in range(n_rows)))
-    return path, data_path
+    write_csv(csv_path, names, ([repr(float(c[i])) if i < c.size else "" for c in cols]
+                                for i in range(n_rows)))
+    return path, csv_path
 
 
 def plot_ramp_fit(fit, ltp_runs, ltd_runs, path, *, simulated=None):
@@ -247,8 +290,8 @@ def plot_learning_curve(log_rows, path, *, target=None, window=20, title="learni
         ax.axhline(target, color="k", ls="--", lw=1, label=f"target {target:g}")
     ax.set(xlabel="episode", ylabel="return", title=title)
     ax.legend()
-    return save_figure(fig, path, {"episode": episodes, "return": returns,
-                                   "running_mean": running, "seconds": seconds})
+    return save_figure(fig, path, dict(zip(LEARNING_CURVE_COLUMNS,
+                                           (episodes, returns, running, seconds))))
 
 
 def plot_return_vs_drift(summary, path):

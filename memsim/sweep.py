@@ -42,7 +42,7 @@ folder holding another spec is refused before anything is written.
 
 from __future__ import annotations
 
-import json
+import math
 import os
 import threading
 import time
@@ -51,6 +51,7 @@ from pathlib import Path
 
 from . import __version__
 from ._io import write_csv, write_json, write_text
+from ._outdir import OutputFolder
 from .sweep_spec import (SweepError, columns, format_cell, load_results, load_spec, plan,
                          point_config, read_parts, spec_hash)
 from .sweep_points import get_experiment, run_batch
@@ -61,24 +62,14 @@ __all__ = ["SweepError", "load_results", "load_spec", "plan", "run_sweep"]
 
 
 def _open_folder(out, spec, resume):
-    """Check ``out`` against ``spec``; return the finished point keys. Writes nothing."""
-    out = Path(out)
-    meta_path = out / "sweep.json"
-    if meta_path.is_file():
-        saved = json.loads(meta_path.read_text())
-        if saved.get("hash") != spec_hash(spec):
-            raise SweepError(f"{out} holds results of a different sweep spec "
-                             f"({saved.get('spec', {}).get('source')}, hash {saved.get('hash')}"
-                             f"; this one: {spec['source']}, hash {spec_hash(spec)}); "
-                             f"use another --out")
-        done = {r["point"] for r in read_parts(out)}
-        if done and not resume:
-            raise SweepError(f"{out} already holds {len(done)} finished points of this "
-                             f"sweep; add --resume to compute the rest")
-        return done
-    if out.exists() and (not out.is_dir() or any(out.iterdir())):
-        raise SweepError(f"{out} exists and is not a sweep results folder; use another --out")
-    return set()
+    """Check ``out`` against ``spec``; return it and the finished point keys. Writes nothing."""
+    folder = OutputFolder.open(out, "sweep", {"spec_hash": spec_hash(spec)},
+                               of="sweep spec")
+    done = {r["point"] for r in read_parts(folder.path)} if folder.resumed else set()
+    if done and not resume:
+        raise SweepError(f"{out} already holds {len(done)} finished points of this "
+                         f"sweep; add --resume to compute the rest")
+    return folder, done
 
 
 class _Writer:
@@ -153,6 +144,41 @@ class _LocalBackend:
         self.pool.shutdown(wait=not abort, cancel_futures=True)
 
 
+def _probe_scheduler(address, timeout):
+    """Open one Dask connection to ``address`` (with its handshake) within ``timeout`` s.
+
+    ``distributed.Client`` bounds the TCP connect by its ``timeout`` but not
+    always what follows: a listener that never answers holds it for minutes,
+    and one that speaks another protocol (HTTP) can make it read a garbage
+    frame length. The probe runs distributed's own ``connect`` under a hard
+    deadline and turns every failure into one error naming the address.
+    """
+    import asyncio
+
+    from distributed.comm import connect, parse_address
+
+    try:
+        parse_address(address, strict=True)
+    except ValueError as exc:
+        raise SweepError(f"--scheduler must be an address like tcp://HOST:PORT, got "
+                         f"{address!r} ({exc})") from exc
+
+    async def handshake():
+        comm = await connect(address, timeout=timeout)
+        await comm.close()
+
+    try:
+        asyncio.run(asyncio.wait_for(handshake(), timeout))
+    except (asyncio.TimeoutError, TimeoutError) as exc:
+        raise SweepError(f"cannot reach the Dask scheduler at {address!r}: no answer within "
+                         f"{timeout:g} s (--timeout); is `dask scheduler` running there, "
+                         f"on that port?") from exc
+    except Exception as exc:     # anything the other end can make distributed raise
+        raise SweepError(f"cannot reach the Dask scheduler at {address!r} "
+                         f"({type(exc).__name__}: {exc}); is `dask scheduler` running "
+                         f"there, on that port?") from exc
+
+
 class _DaskBackend:
     def __init__(self, scheduler=None, n_workers=None, timeout=10.0):
         try:
@@ -167,6 +193,7 @@ class _DaskBackend:
             self.client = Client(self.cluster)
         else:
             self.name = f"the Dask cluster at {scheduler}"
+            _probe_scheduler(scheduler, timeout)
             try:
                 self.client = Client(scheduler, timeout=timeout)
             except (OSError, TimeoutError, ValueError) as exc:
@@ -224,8 +251,8 @@ def run_sweep(spec, out, *, resume=False, workers=None, scheduler=None, dask_loc
         ``points``, ``computed``, ``skipped``, ``seconds``, ``backend``,
         ``results`` (path of the merged CSV).
     """
-    out = Path(out)
-    done = _open_folder(out, spec, resume)
+    folder, done = _open_folder(out, spec, resume)
+    out = folder.path
     if scheduler is not None and dask_local is not None:
         raise SweepError("give --scheduler or --dask-local, not both")
     if dask_local is not None and dask_local < 1:
@@ -233,6 +260,8 @@ def run_sweep(spec, out, *, resume=False, workers=None, scheduler=None, dask_loc
     workers = (os.cpu_count() or 1) if workers is None else workers
     if workers < 1:
         raise SweepError(f"--workers must be >= 1, got {workers!r}")
+    if not (isinstance(timeout, (int, float)) and math.isfinite(timeout) and timeout > 0):
+        raise SweepError(f"--timeout must be a number of seconds > 0, got {timeout!r}")
     points = plan(spec)
     todo = [p for p in points if p[0] not in done]
     exp = get_experiment(spec["experiment"])
@@ -243,14 +272,15 @@ def run_sweep(spec, out, *, resume=False, workers=None, scheduler=None, dask_loc
         backend = (_DaskBackend(scheduler, dask_local, timeout) if scheduler or dask_local
                    else _LocalBackend(workers))
     if not (out / "sweep.json").is_file():       # only now: every check has passed
-        write_json(out / "sweep.json", {
+        write_json(folder / "sweep.json", {
             "memsim_version": __version__, "hash": spec_hash(spec), "columns": columns(spec),
             "spec": {k: v for k, v in spec.items() if k != "text"}})
     if not (out / "spec.toml").is_file():
-        write_text(out / "spec.toml", spec["text"])
+        write_text(folder / "spec.toml", spec["text"])
     if backend is not None:
         if progress:
             progress(len(points) - len(todo), len(points))
+        folder.claim("results")
         writer = _Writer(out, spec)
         batches = [[(key, point_config(spec["base"], exp.defaults,
                                         {**params, exp.seed_key: seed}))
@@ -265,7 +295,7 @@ def run_sweep(spec, out, *, resume=False, workers=None, scheduler=None, dask_loc
         backend.close()
     _, rows = load_results(out)
     if len(rows) == len(points):
-        _write_rows(out / "results.csv", rows, columns(spec))
+        _write_rows(folder / "results.csv", rows, columns(spec))
     return {"points": len(points), "computed": len(todo), "skipped": len(points) - len(todo),
             "seconds": time.perf_counter() - start,
             "backend": backend.name if backend else None,

@@ -213,6 +213,9 @@ def get_experiment(name):
         return EXPERIMENTS[name]
     if ":" in name:
         module, _, attr = name.partition(":")
+        if not (all(part.isidentifier() for part in module.split(".")) and attr.isidentifier()):
+            raise ConfigError(f"experiment {name!r} is not of the form 'package.module:NAME' "
+                              f"(Python identifiers)")
         try:
             found = getattr(importlib.import_module(module), attr)
         except (ImportError, AttributeError) as exc:

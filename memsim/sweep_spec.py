@@ -11,21 +11,21 @@ import csv
 import hashlib
 import itertools
 import json
-import tomllib
 import zlib
 from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
-from ._io import read_named
+from ._io import parse_toml, read_json, read_named
 from .config import ConfigError, merge_config
+from .errors import DataError, InputError
 from .sweep_points import get_experiment
 
 SPEC_KEYS = ("experiment", "seed", "replicates", "measures", "batch", "base", "grid", "random")
 
 
-class SweepError(ValueError):
+class SweepError(InputError):
     """A sweep that cannot run as asked (bad spec, wrong folder, no scheduler)."""
 
 
@@ -103,9 +103,9 @@ def load_spec(name_or_path):
     text, where = read_named(name_or_path, resources.files("memsim.data") / "sweeps",
                              shipped_specs(), "sweep spec", SweepError)
     try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise SweepError(f"{where}: not valid TOML ({exc})") from exc
+        raw = parse_toml(text, where)
+    except DataError as exc:
+        raise SweepError(str(exc)) from exc
     unknown = sorted(set(raw) - set(SPEC_KEYS))
     if unknown:
         raise SweepError(f"{where}: unknown top-level key {unknown[0]!r}; allowed: "
@@ -113,13 +113,17 @@ def load_spec(name_or_path):
     if not isinstance(raw.get("experiment"), str):
         raise SweepError(f"{where}: experiment must name an experiment (run, tile, "
                          f"synthetic), got {raw.get('experiment')!r}")
-    exp = get_experiment(raw["experiment"])
+    for key in ("base", "grid", "random"):
+        if not isinstance(raw.get(key, {}), dict):
+            raise SweepError(f"{where}: [{key}] must be a table, got {raw[key]!r}")
     seed, replicates = raw.get("seed", 0), raw.get("replicates", 1)
-    batch = raw.get("batch", exp.batch)
     for key, value, low in (("seed", seed, 0), ("replicates", replicates, 1),
-                            ("batch", batch, 1)):
+                            ("batch", raw.get("batch", 1), 1)):
         if not isinstance(value, int) or isinstance(value, bool) or value < low:
             raise SweepError(f"{where}: {key} must be an integer >= {low}, got {value!r}")
+    # only a spec that passed every check above may import a module of its own
+    exp = get_experiment(raw["experiment"])
+    batch = raw.get("batch", exp.batch)
     measures = raw.get("measures", list(exp.measures))
     if not isinstance(measures, list) or not measures or any(m not in exp.measures
                                                              for m in measures):
@@ -302,7 +306,9 @@ def load_results(out):
     meta_path = out / "sweep.json"
     if not meta_path.is_file():
         raise SweepError(f"{out} is not a sweep results folder (no sweep.json)")
-    meta = json.loads(meta_path.read_text())
+    meta = read_json(meta_path, "sweep description")
+    if not isinstance(meta, dict) or not isinstance(meta.get("spec"), dict):
+        raise DataError(f"{meta_path}: not a sweep description (no 'spec' table)")
     order = {key: i for i, (key, *_) in enumerate(plan(meta["spec"]))}
     rows = sorted(read_parts(out), key=lambda r: order.get(r["point"], len(order)))
     return meta, rows

@@ -248,7 +248,7 @@ def test_crossbar_map_writes_figure_and_data(circuit_files):
     (lambda d: None, ["--r-row", "1", "--r-col", "-1"], "r_col must be > 0"),
     (lambda d: None, ["--r-row", "1", "--r-col", "1", "--iv", "sinh"], "needs v0"),
     (lambda d: None, ["--solver", "linear"], "needs wires"),
-    (lambda d: None, ["--conductances", "missing.npy"], "cannot read 'missing.npy'"),
+    (lambda d: None, ["--conductances", "missing.npy"], "missing.npy: cannot read"),
 ])
 def test_crossbar_bad_input_writes_nothing(circuit_files, setup, args, match):
     d, _, _ = circuit_files
@@ -296,7 +296,7 @@ def test_energy_command_json_plot_and_overrides(tmp_path):
     (["--set", "tile.colour=red"], "unknown key 'tile.colour'"),
     (["--set", "network.activity=-1"], "network.activity must be > 0"),
     (["--set", "technology=nowhere"], "unknown technology 'nowhere'"),
-    (["missing.toml"], "cannot read config"),
+    (["missing.toml"], "cannot read the config"),
 ])
 def test_energy_bad_input(tmp_path, args, match):
     res = memsim("energy", *args, "--plot", "e.png", cwd=tmp_path)
@@ -318,4 +318,4 @@ def test_train_and_evaluate_commands(tmp_path):
     bad = memsim("train", "pong", "--seed", "0", "--out", "x.npz", cwd=tmp_path)
     assert bad.returncode == 2 and "environment must be one of" in bad.stderr
     bad = memsim("evaluate", "missing.npz", cwd=tmp_path)
-    assert bad.returncode == 2 and "cannot read the policy metadata" in bad.stderr
+    assert bad.returncode == 2 and "'missing.npz': no such file" in bad.stderr

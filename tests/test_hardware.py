@@ -9,10 +9,11 @@ import pytest
 from memsim.config import ConfigError, load_config
 from memsim.devices import PCM, PCMParams
 from memsim.energy import load_technology
-from memsim.experiment import RUN_DEFAULTS, plan, policy_path, run_experiment
+from memsim.errors import OutputError
+from memsim.experiment import RUN_DEFAULTS, plan, run_experiment
 from memsim.hardware import AnalogSynapses, decision_energy, deploy, record_inputs
 from memsim.crossbar import ADC, DAC
-from memsim.rl.train import load_policy, run_episodes
+from memsim.rl.train import load_policy, policy_path, run_episodes
 
 IDEAL_PCM = PCM(PCMParams(prog_noise_scale=0.0, drift_scale=0.0, read_noise_scale=0.0))
 SEEDS = [11, 12, 13, 14]
@@ -149,7 +150,7 @@ def test_same_seed_same_report_and_resume_after_interrupt(tmp_path):
 def test_a_folder_of_another_config_is_refused_and_untouched(tmp_path):
     run_experiment(_small(times="[1.0]"), tmp_path)
     before = {p.name: p.read_bytes() for p in tmp_path.iterdir()}
-    with pytest.raises(ConfigError, match="different config"):
+    with pytest.raises(OutputError, match="different config"):
         run_experiment(_small(times="[1.0]", seed=3), tmp_path)
     assert {p.name: p.read_bytes() for p in tmp_path.iterdir()} == before
 

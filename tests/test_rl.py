@@ -97,8 +97,16 @@ def test_bad_input(tmp_path):
         train("cartpole", tmp_path / "r.npz", seed=1, overrides=SMALL, episodes=3)
     meta = json.loads((tmp_path / "r.json").read_text())
     meta["format"] = 99
-    (tmp_path / "r.json").write_text(json.dumps(meta))
+    with np.load(tmp_path / "r.npz") as saved:
+        arrays = dict(saved)
+    description = json.loads(str(arrays["meta"]))
+    arrays["meta"] = np.array(json.dumps({**description, "format": 99}))
+    np.savez(tmp_path / "future.npz", **arrays)
+    (tmp_path / "future.json").write_text(json.dumps(meta))
     with pytest.raises(ValueError, match="policy format 99"):
+        load_policy(tmp_path / "future.npz")
+    (tmp_path / "r.json").write_text(json.dumps(meta))     # no longer says what r.npz is
+    with pytest.raises(ValueError, match="r.json does not describe"):
         load_policy(tmp_path / "r.npz")
     env = Environment("cartpole")
     with pytest.raises(ValueError, match="observation must be a finite vector"):

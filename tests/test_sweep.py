@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from memsim.config import ConfigError
+from memsim.errors import OutputError
 from memsim.sweep import SweepError, load_results, load_spec, plan, run_sweep
 from memsim.sweep_points import synthetic_point
 
@@ -152,7 +153,7 @@ def test_local_sweep_resume_refusals_and_plot(tmp_path):
         assert r["value"] == expected["value"]
     assert (out / "results.csv").read_text().count("\n") == 7
     before = snapshot(out)
-    with pytest.raises(SweepError, match="different sweep spec"):
+    with pytest.raises(OutputError, match="different sweep spec"):
         run_sweep(load_spec(synthetic(tmp_path, xs=(0.0, 1.0, 3.0), name="other.toml")), out)
     with pytest.raises(SweepError, match="--resume"):
         run_sweep(spec, out)

@@ -56,7 +56,7 @@ cdef void _row_inverse(const double *g, Py_ssize_t n, double g0, double gr,
 
 
 def effective_matrix(const double[:, ::1] g, double g0, double gr, double gc,
-                     double gend, bint sources=True):
+                     double gend, bint sources, long long[::1] control):
     """Effective conductance matrix of the whole array, as ``KT`` (M, N).
 
     Column currents are ``I = V @ KT`` for any source voltages ``V``. Row
@@ -69,7 +69,12 @@ def effective_matrix(const double[:, ::1] g, double g0, double gr, double gc,
     dpotrf/dpotri, BLAS dsymm); memory 2 N^2 + 2 M N doubles, K included.
 
     Returns ``(KT, info)``; ``info`` > 0 is the row at which a block was not
-    positive definite (cannot happen for positive conductances).
+    positive definite (cannot happen for positive conductances), ``info`` = -1
+    that the build was cancelled.
+
+    ``control`` lets another thread watch and stop the build: the kernel
+    writes the rows done into ``control[1]`` and stops before the next row
+    once ``control[0]`` is nonzero.
 
     With ``sources=False`` the sources are not carried and the result is
     instead ``T_{M-1}^-1`` (N, N), the inverse of the nodal matrix reduced onto
@@ -94,6 +99,10 @@ def effective_matrix(const double[:, ::1] g, double g0, double gr, double gc,
     cdef double *swap
     with nogil:
         for i in range(m):
+            if control[0]:
+                info = -1
+                break
+            control[1] = i
             _row_inverse(&g[i, 0], n, g0, gr, &w[0], &right[0], &ratio[0])
             # D_i - gc^2 X_{i-1}, lower triangle; X_{i-1} is still in t
             for j in range(n):
@@ -123,6 +132,8 @@ def effective_matrix(const double[:, ::1] g, double g0, double gr, double gc,
                 swap = src
                 src = dst
                 dst = swap
+        if info == 0:
+            control[1] = m
         if not sources:
             for j in range(n):
                 for k in range(j + 1, n):
@@ -245,15 +256,17 @@ cdef double _dot(const double *a, const double *b, Py_ssize_t n) noexcept nogil:
 
 
 def pcg(const double[:, ::1] g, double g0, double gr, double gc, double gend,
-        const double[::1] b, double[::1] x, double tol, int maxiter):
+        const double[::1] b, double[::1] x, double tol, int maxiter,
+        long long[::1] control):
     """Solve ``A x = b`` in place by preconditioned conjugate gradients.
 
     A is symmetric positive definite (a grounded resistor network). The
     preconditioner is one symmetric block Gauss-Seidel sweep over the row
     chains and the column chains, each solved exactly. Stops when the true
     residual ``||b - A x||_2 <= tol`` (recomputed from ``x``, not taken from
-    the recursion) or after ``maxiter`` iterations. Returns
-    ``(n_iter, residual)``.
+    the recursion) or after ``maxiter`` iterations, or when another thread
+    sets ``control[0]`` (the iterations so far go into ``control[1]``).
+    Returns ``(n_iter, residual)``.
     """
     cdef Py_ssize_t m = g.shape[0], n = g.shape[1], nn = 2 * g.shape[0] * g.shape[1], k
     work_arr = np.empty(5 * nn)
@@ -274,13 +287,14 @@ def pcg(const double[:, ::1] g, double g0, double gr, double gc, double gend,
         # The recursive residual drifts from the true one in floating point:
         # when it meets tol, check the true residual and restart from it if
         # it has not.
-        while res > tol and it < maxiter:
+        while res > tol and it < maxiter and not control[0]:
             _precondition(g, gr, gc, inv, inv + nn // 2, r, z)
             for k in range(nn):
                 p[k] = z[k]
             rz = _dot(r, z, nn)
-            while it < maxiter:
+            while it < maxiter and not control[0]:
                 it += 1
+                control[1] = it
                 _apply(g, g0, gr, gc, gend, p, q)
                 alpha = rz / _dot(p, q, nn)
                 for k in range(nn):

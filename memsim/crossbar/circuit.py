@@ -52,9 +52,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from .._cancellable import run_cancellable
 from .._kernels import _circuit
 from .._validation import check_array, check_choice, check_scalar
 from ..devices.iv import Ohmic, Sinh
+from ..errors import ConvergenceError, InputError, InputTypeError
 
 #: Arrays with fewer columns than this build K with single-threaded BLAS: the
 #: LAPACK calls on N x N blocks are too small to share, and a multi-threaded
@@ -82,15 +84,35 @@ def _blas_threads(limit):
     return _CONTROLLER[0].limit(limits=limit, user_api="blas")
 
 
-def _eliminate(g, g0, gr, gc, gend, sources=True):
+#: Eliminations of at least this many flops (M N^3), and conjugate-gradient
+#: solves of at least this many nodes (2 M N), run in a worker thread so that
+#: Ctrl-C stops them at once (see memsim._cancellable); smaller ones (well
+#: under 0.1 s) run directly.
+THREAD_FLOPS = 1e8
+THREAD_NODES = 2e5
+
+
+def _eliminate(g, g0, gr, gc, gend, sources=True, progress=None):
     """The block elimination of the kernel, with the BLAS threading rule; raises
-    :class:`ConvergenceError` if a block is not positive definite."""
-    with _blas_threads(1 if g.shape[1] < SINGLE_THREAD_BELOW else None):
-        out, info = _circuit.effective_matrix(g, g0, gr, gc, gend, sources)
+    :class:`ConvergenceError` if a block is not positive definite.
+
+    ``progress(rows_done, rows)`` is called while it runs. Ctrl-C stops it.
+    """
+    m, n = g.shape
+    with _blas_threads(1 if n < SINGLE_THREAD_BELOW else None):
+        out, info = run_cancellable(_circuit.effective_matrix, g, g0, gr, gc, gend, sources,
+                                    threaded=float(m) * n ** 3 >= THREAD_FLOPS,
+                                    progress=progress, total=m)
     if info:
         raise ConvergenceError(f"block {info - 1} of the nodal system is not positive definite",
                                residual=np.nan, rtol=0.0, n_iter=0, index=-1)
     return out
+
+
+def _pcg(g, conductances, b, x, tol, maxiter):
+    """The preconditioned CG kernel on ``A x = b`` (in place); Ctrl-C stops it."""
+    return run_cancellable(_circuit.pcg, g, *conductances, b, x, tol, maxiter,
+                           threaded=2.0 * g.size >= THREAD_NODES)
 
 
 class Solver(str, enum.Enum):
@@ -101,27 +123,33 @@ class Solver(str, enum.Enum):
     NONLINEAR = "nonlinear"
 
 
-class ConvergenceError(RuntimeError):
-    """A circuit solve that did not reach its tolerance.
+#: Values a ``solver`` argument or config key takes.
+SOLVERS = ("auto",) + tuple(s.value for s in Solver)
 
-    Attributes
-    ----------
-    residual : float
-        Relative KCL residual ``||F||_2 / ||F(v_0)||_2`` reached.
-    rtol : float
-        The tolerance asked for.
-    n_iter : int
-        Iterations spent.
-    index : int
-        Index of the input in the batch that failed.
+
+def resolve_solver(solver, wires, iv, *, name="solver"):
+    """The :class:`Solver` that ``solver`` names for this wiring and I-V law.
+
+    ``"auto"`` picks ``nonlinear`` for non-ohmic devices, ``ideal`` without
+    wires and ``linear`` with them. Raises ``InputError`` for a solver that
+    cannot solve this circuit (``linear`` without wires or with nonlinear
+    devices, ``ideal`` with nonlinear devices); ``name`` is the parameter or
+    config key named in messages.
     """
-
-    def __init__(self, message, *, residual, rtol, n_iter, index):
-        super().__init__(message)
-        self.residual = residual
-        self.rtol = rtol
-        self.n_iter = n_iter
-        self.index = index
+    solver = check_choice(name, solver, SOLVERS)
+    if solver == "auto":
+        solver = ("nonlinear" if not isinstance(iv, Ohmic) else
+                  "ideal" if wires is None else "linear")
+    solver = Solver(solver)
+    if solver is Solver.LINEAR and not isinstance(iv, Ohmic):
+        raise InputError(f"{name} 'linear' needs ohmic devices, got iv={iv!r}; "
+                         f"use solver 'nonlinear'")
+    if solver is Solver.LINEAR and wires is None:
+        raise InputError(f"{name} 'linear' needs wires (wire resistance > 0); without "
+                         f"wires use solver 'ideal'")
+    if solver is Solver.IDEAL and not isinstance(iv, Ohmic):
+        raise InputError(f"{name} 'ideal' needs ohmic devices, got iv={iv!r}")
+    return solver
 
 
 @dataclass(frozen=True)
@@ -224,26 +252,14 @@ class Crossbar:
         self.g = check_array("conductances", conductances, ndim=2, low=0.0)
         self.g.setflags(write=False)
         if wires is not None and not isinstance(wires, Wires):
-            raise TypeError(f"wires must be a memsim.crossbar.Wires or None, got {wires!r}")
+            raise InputTypeError(f"wires must be a memsim.crossbar.Wires or None, got {wires!r}")
         self.wires = wires
         iv = Ohmic() if iv is None else iv
         if not isinstance(iv, (Ohmic, Sinh)):
-            raise TypeError(f"iv must be an I-V law of memsim.devices.iv (Ohmic, Sinh), "
-                            f"got {iv!r}")
+            raise InputTypeError(f"iv must be an I-V law of memsim.devices.iv (Ohmic, Sinh), "
+                                 f"got {iv!r}")
         self.iv = iv
-        solver = check_choice("solver", solver, ("auto",) + tuple(s.value for s in Solver))
-        if solver == "auto":
-            solver = ("nonlinear" if not isinstance(iv, Ohmic) else
-                      "ideal" if wires is None else "linear")
-        self.solver = Solver(solver)
-        if self.solver is Solver.LINEAR and not isinstance(iv, Ohmic):
-            raise ValueError(f"solver 'linear' needs ohmic devices, got iv={iv!r}; "
-                             f"use solver='nonlinear'")
-        if self.solver is Solver.LINEAR and wires is None:
-            raise ValueError("solver 'linear' needs wires (memsim.crossbar.Wires); "
-                             "without wires use solver='ideal'")
-        if self.solver is Solver.IDEAL and not isinstance(iv, Ohmic):
-            raise ValueError(f"solver 'ideal' needs ohmic devices, got iv={iv!r}")
+        self.solver = resolve_solver(solver, wires, iv)
         self._k = None
         self._y = None
 
@@ -252,21 +268,28 @@ class Crossbar:
         """``(M, N)``: rows (inputs) and columns (outputs)."""
         return self.g.shape
 
-    def effective_matrix(self):
+    def effective_matrix(self, *, progress=None):
         """Effective conductance matrix ``K`` (N, M) in siemens: ``I = K V``.
 
         Exact for ohmic devices with the array's wires; ``G^T`` without
         wires. Built once and cached (cost ~ M N^3 + M^2 N^2 flops, peak
         memory 2 N^2 + 2 M N doubles, K included: 34 MB at 1024 x 1024).
+        Ctrl-C stops the build within a fraction of a second.
+
+        Parameters
+        ----------
+        progress : callable, optional
+            ``progress(rows_done, rows)``, called about every 50 ms while K
+            is built (large arrays take minutes: O(M N^3)).
         """
         if self.solver is Solver.NONLINEAR:
-            raise ValueError("the effective matrix exists only for ohmic devices "
+            raise InputError("the effective matrix exists only for ohmic devices "
                              f"(solver 'ideal' or 'linear'), not solver {self.solver.value!r}")
         if self._k is None:
             if self.wires is None or self.solver is Solver.IDEAL:
                 kt = self.g
             else:
-                kt = _eliminate(self.g, *self.wires.conductances)
+                kt = _eliminate(self.g, *self.wires.conductances, progress=progress)
                 kt.setflags(write=False)
             self._k = kt
         return self._k.T
@@ -284,7 +307,7 @@ class Crossbar:
         driver-path conductance. Cost about half that of ``K``.
         """
         if self.solver is Solver.NONLINEAR:
-            raise ValueError("the driving-point matrix exists only for ohmic devices "
+            raise InputError("the driving-point matrix exists only for ohmic devices "
                              f"(solver 'ideal' or 'linear'), not solver {self.solver.value!r}")
         if self._y is None:
             if self.wires is None or self.solver is Solver.IDEAL:
@@ -341,7 +364,7 @@ class Crossbar:
         if v.ndim == 1:
             v = v[None, :]
         if v.ndim != 2 or v.shape[1] != m:
-            raise ValueError(f"voltages must have shape (batch, {m}) or ({m},) for an "
+            raise InputError(f"voltages must have shape (batch, {m}) or ({m},) for an "
                              f"array of {m} rows, got shape {np.shape(voltages)}")
         rtol = check_scalar("rtol", rtol, low=0.0, high=1.0, low_inclusive=False,
                             high_inclusive=False)
@@ -429,7 +452,7 @@ class Crossbar:
         if b_norm == 0.0:
             u[:] = 0.0
             return 0, 0.0
-        it, res = _circuit.pcg(self.g, *self.wires.conductances, b, u, rtol * b_norm, maxiter)
+        it, res = _pcg(self.g, self.wires.conductances, b, u, rtol * b_norm, maxiter)
         if not res <= rtol * b_norm:
             raise ConvergenceError(
                 f"linear crossbar solve did not converge for input {index}: relative "
@@ -472,7 +495,7 @@ class Crossbar:
             # Eisenstat-Walker forcing: loose inner solves far away, tight near the root
             inner = max(min(0.1, np.sqrt(res / b_norm)) * res, 0.1 * tol)
             step = np.zeros_like(u)
-            _circuit.pcg(jac, *self.wires.conductances, -f, step, inner, 10 * (m + n) + 100)
+            _pcg(jac, self.wires.conductances, -f, step, inner, 10 * (m + n) + 100)
             alpha = 1.0
             while True:
                 trial = u + alpha * step

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_array, check_choice, check_scalar
+from ..errors import InputError, InputTypeError
 
 SCHEMES = ("differential", "reference")
 CLIP_RULES = ("max", "percentile", "fixed")
@@ -74,11 +75,11 @@ class ConductanceMap:
         g_max = check_scalar("g_max", self.g_max, low=g_min, low_inclusive=False)
         w_max = check_array("w_max", self.w_max, ndim=1).copy()
         if np.any(w_max <= 0):
-            raise ValueError(f"w_max must be > 0 in every column, got {w_max.min()!r}")
+            raise InputError(f"w_max must be > 0 in every column, got {w_max.min()!r}")
         g = check_array("g_target", self.g_target, ndim=2).copy()
         n_phys = 2 * w_max.size if self.scheme == "differential" else w_max.size + 1
         if g.shape[1] != n_phys:
-            raise ValueError(f"g_target must have {n_phys} columns for scheme "
+            raise InputError(f"g_target must have {n_phys} columns for scheme "
                              f"{self.scheme!r} and {w_max.size} outputs, got shape {g.shape}")
         n_clipped = check_scalar("n_clipped", self.n_clipped, low=0, integer=True)
         g.flags.writeable = False
@@ -125,7 +126,7 @@ class ConductanceMap:
         """
         i = check_array("currents", currents, ndim=2)
         if i.shape[1] != self.n_phys:
-            raise ValueError(f"currents must have shape (batch, {self.n_phys}), "
+            raise InputError(f"currents must have shape (batch, {self.n_phys}), "
                              f"got shape {i.shape}")
         return self._subtract(i)
 
@@ -148,7 +149,7 @@ class ConductanceMap:
         """
         i = check_array("diff_currents", diff_currents, ndim=2)
         if i.shape[1] != self.n_out:
-            raise ValueError(f"diff_currents must have shape (batch, {self.n_out}), "
+            raise InputError(f"diff_currents must have shape (batch, {self.n_out}), "
                              f"got shape {i.shape}")
         vpu = check_scalar("volts_per_unit", volts_per_unit, low=0.0, low_inclusive=False)
         return self._to_outputs(i, vpu)
@@ -167,7 +168,7 @@ class ConductanceMap:
         """
         g = check_array("g", g, ndim=2)
         if g.shape != self.g_target.shape:
-            raise ValueError(f"g must have shape {self.g_target.shape} (n_in, n_phys), "
+            raise InputError(f"g must have shape {self.g_target.shape} (n_in, n_phys), "
                              f"got shape {g.shape}")
         return self._subtract(g) / self.g_per_weight
 
@@ -224,29 +225,29 @@ def map_weights(weights, g_min, g_max, *, scheme="differential", clip="max",
     check_choice("scheme", scheme, SCHEMES)
     check_choice("clip", clip, CLIP_RULES)
     if not isinstance(per_column, (bool, np.bool_)):
-        raise TypeError(f"per_column must be True or False, got {per_column!r}")
+        raise InputTypeError(f"per_column must be True or False, got {per_column!r}")
 
     a = np.abs(w)
     axis = 0 if per_column else None
     if clip == "max":
         if clip_value is not None:
-            raise ValueError(f"clip_value must be None for clip='max', got {clip_value!r}")
+            raise InputError(f"clip_value must be None for clip='max', got {clip_value!r}")
         w_max = a.max(axis=axis)
     elif clip == "percentile":
         if clip_value is None:
-            raise ValueError("clip_value must be a percentile in (0, 100] for "
+            raise InputError("clip_value must be a percentile in (0, 100] for "
                              "clip='percentile', got None")
         q = check_scalar("clip_value", clip_value, low=0.0, high=100.0, low_inclusive=False)
         w_max = np.percentile(a, q, axis=axis)
     else:
         if clip_value is None:
-            raise ValueError("clip_value must be a w_max > 0 for clip='fixed', got None")
+            raise InputError("clip_value must be a w_max > 0 for clip='fixed', got None")
         if np.ndim(clip_value) == 0:
             w_max = check_scalar("clip_value", clip_value, low=0.0, low_inclusive=False)
         else:
             w_max = check_array("clip_value", clip_value, ndim=1)
             if w_max.shape != (w.shape[1],) or np.any(w_max <= 0.0):
-                raise ValueError(f"clip_value for clip='fixed' must be a w_max > 0 or one "
+                raise InputError(f"clip_value for clip='fixed' must be a w_max > 0 or one "
                                  f"w_max > 0 per output column, shape ({w.shape[1]},); got "
                                  f"{clip_value!r}")
     w_max = np.broadcast_to(np.asarray(w_max, dtype=float), (w.shape[1],)).copy()

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_generator, check_array, check_scalar
+from ..errors import InputError, InputTypeError
 
 
 def _levels(bits, signed, full_scale):
@@ -42,7 +43,7 @@ def _quantize(u, k_min, k_max, full_scale):
 
 def _check_bool(name, value):
     if not isinstance(value, (bool, np.bool_)):
-        raise TypeError(f"{name} must be True or False, got {value!r}")
+        raise InputTypeError(f"{name} must be True or False, got {value!r}")
     return bool(value)
 
 
@@ -96,7 +97,7 @@ class DAC:
         self._signed = _check_bool("signed", signed)
         self._t_read = check_scalar("t_read", t_read, low=0.0, low_inclusive=False)
         if self._bits == 1 and self._signed:
-            raise ValueError("signed must be False for bits=1 (spike input: a read pulse "
+            raise InputError("signed must be False for bits=1 (spike input: a read pulse "
                              "of v_max or nothing), got signed=True")
         if self._bits == 0:
             self._k_min = self._k_max = 0
@@ -195,7 +196,7 @@ class ADC:
         self._signed = _check_bool("signed", signed)
         self._noise_std = check_scalar("noise_std", noise_std, low=0.0)
         if self._signed and self._bits == 1:
-            raise ValueError("bits must be 0 (ideal) or >= 2 for a signed ADC, got bits=1")
+            raise InputError("bits must be 0 (ideal) or >= 2 for a signed ADC, got bits=1")
         if self._bits:
             self._k_min, self._k_max, self._step = _levels(self._bits, self._signed,
                                                            self._i_max)
@@ -234,13 +235,13 @@ class ADC:
         gen = None
         if self._noise_std > 0.0:
             if rng is None:
-                raise TypeError("rng must be a numpy.random.Generator (or a seed) when "
-                                f"noise_std > 0 (noise_std={self._noise_std!r}), got None")
+                raise InputTypeError("rng must be a numpy.random.Generator (or a seed) when "
+                                     f"noise_std > 0 (noise_std={self._noise_std!r}), got None")
             try:
                 gen = as_generator(rng)
             except (TypeError, ValueError) as exc:
-                raise TypeError(f"rng must be a numpy.random.Generator or a non-negative "
-                                f"int seed, got {rng!r}") from exc
+                raise InputTypeError(f"rng must be a numpy.random.Generator or a non-negative "
+                                     f"int seed, got {rng!r}") from exc
         out = self._convert(i, gen)
         return out.copy() if out is currents else out
 

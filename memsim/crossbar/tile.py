@@ -32,6 +32,7 @@ from .._validation import as_generator, check_array, check_scalar
 from ..devices.pcm import PCM
 from ..devices.presets import load_preset
 from ..devices.pulse import PulseDevice
+from ..errors import InputError, InputTypeError
 from .circuit import Crossbar
 from .mapping import map_weights
 from .peripherals import ADC, DAC
@@ -41,7 +42,8 @@ def _device(device):
     if isinstance(device, str):
         return load_preset(device).device()
     if not isinstance(device, (PCM, PulseDevice)):
-        raise TypeError(f"device must be a PCM, a PulseDevice or a preset name, got {device!r}")
+        raise InputTypeError(f"device must be a PCM, a PulseDevice or a preset name, "
+                             f"got {device!r}")
     return device
 
 
@@ -103,12 +105,12 @@ class Tile:
         self.dac = DAC() if dac is None else dac
         self.adc = ADC(bits=0) if adc is None else adc
         if not isinstance(self.dac, DAC):
-            raise TypeError(f"dac must be a memsim.crossbar.DAC, got {dac!r}")
+            raise InputTypeError(f"dac must be a memsim.crossbar.DAC, got {dac!r}")
         if not isinstance(self.adc, ADC):
-            raise TypeError(f"adc must be a memsim.crossbar.ADC, got {adc!r}")
+            raise InputTypeError(f"adc must be a memsim.crossbar.ADC, got {adc!r}")
         self.wires, self.iv, self.solver = wires, iv, solver
         if not isinstance(gate_idle, (bool, np.bool_)):
-            raise TypeError(f"gate_idle must be True or False, got {gate_idle!r}")
+            raise InputTypeError(f"gate_idle must be True or False, got {gate_idle!r}")
         self.gate_idle = bool(gate_idle)
         self.state = self.device.program(self.mapping.g_target.ravel(), as_generator(seed))
         self.reset_counts()
@@ -188,7 +190,7 @@ class Tile:
     def _check_inputs(self, x):
         x = check_array("x", x, ndim=2)
         if x.shape[1] != self.shape[0]:
-            raise ValueError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
+            raise InputError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
         return x
 
     def _read(self, x, t, rng, read_noise):
@@ -203,7 +205,7 @@ class Tile:
         self.counts["row_charge_v2"] += self.shape[1] * float(np.sum(v * v))
         if read_noise and noise_var.any():
             if rng is None:
-                raise ValueError("seed is required for the read noise of PCM devices; pass "
+                raise InputError("seed is required for the read noise of PCM devices; pass "
                                  "an int or a numpy Generator, or read_noise=False")
             std = np.sqrt((v * v) @ noise_var)
             currents = currents + std * rng.standard_normal(currents.shape)
@@ -235,8 +237,8 @@ class Tile:
     def _forward(self, x, t, rng, compensate, read_noise):
         """:meth:`matmul` of checked inputs with a Generator (or None)."""
         if rng is None and self.adc.noise_std > 0.0:
-            raise TypeError("rng must be a numpy.random.Generator (or a seed) when "
-                            f"noise_std > 0 (noise_std={self.adc.noise_std!r}), got None")
+            raise InputTypeError("rng must be a numpy.random.Generator (or a seed) when "
+                                 f"noise_std > 0 (noise_std={self.adc.noise_std!r}), got None")
         v, currents = self._read(x, t, rng, read_noise)
         diff = self.mapping._subtract(currents)
         if self.gate_idle:
@@ -263,7 +265,7 @@ class Tile:
             self.circuit(t).solve(self.dac.voltages(check_array("x", x, ndim=2))).currents)
         i_max = float(np.percentile(np.abs(diff), percentile))
         if i_max <= 0.0:
-            raise ValueError("calibrate_adc needs inputs that produce a nonzero current")
+            raise InputError("calibrate_adc needs inputs that produce a nonzero current")
         self.adc = ADC(bits=self.adc.bits, i_max=i_max, signed=self.adc.signed,
                        noise_std=self.adc.noise_std)
         return i_max
@@ -352,7 +354,7 @@ class TiledMatrix:
         """``y = x @ W`` over all tiles; arguments as :meth:`Tile.matmul`."""
         x = check_array("x", x, ndim=2)
         if x.shape[1] != self.shape[0]:
-            raise ValueError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
+            raise InputError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
         t = check_scalar("t", t, low=0.0)
         streams = [None] * self.n_tiles if seed is None else as_generator(seed).spawn(self.n_tiles)
         y = np.zeros((len(x), self.shape[1]))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from ..errors import InputError
 from .faults import Faults
 
 
@@ -23,6 +24,6 @@ def params_from_dict(cls, values, label):
     known = {f.name for f in dataclasses.fields(cls)} - {"faults"}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError(f"unknown {label} parameter(s) {unknown}; allowed: {sorted(known)}")
+        raise InputError(f"unknown {label} parameter(s) {unknown}; allowed: {sorted(known)}")
     values = {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
     return cls(faults=faults, **values)

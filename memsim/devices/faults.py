@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_scalar
+from ..errors import InputError
 
 #: Fault codes stored per device (int8).
 HEALTHY, STUCK_MIN, STUCK_MAX = 0, 1, 2
@@ -44,11 +45,11 @@ class Faults:
         check_scalar("p_stuck_min", self.p_stuck_min, low=0.0, high=1.0)
         check_scalar("p_stuck_max", self.p_stuck_max, low=0.0, high=1.0)
         if self.p_stuck_min + self.p_stuck_max > 1.0:
-            raise ValueError("p_stuck_min + p_stuck_max must be <= 1, got "
+            raise InputError("p_stuck_min + p_stuck_max must be <= 1, got "
                              f"{self.p_stuck_min!r} + {self.p_stuck_max!r}")
         levels = check_scalar("target_levels", self.target_levels, low=0, integer=True)
         if levels == 1:
-            raise ValueError("target_levels must be 0 (continuous) or >= 2, got 1")
+            raise InputError("target_levels must be 0 (continuous) or >= 2, got 1")
 
     @staticmethod
     def field_names():

@@ -48,6 +48,7 @@ import numpy as np
 from scipy.optimize import least_squares
 
 from .._validation import as_generator, check_array, check_scalar
+from ..errors import InputError
 from .nonlinearity import NL_MAX, NL_MIN, a_norm_from_nl, nl_from_a_norm
 from .presets import Preset
 from .pulse import PulseParams
@@ -56,7 +57,7 @@ _U_MAX = 1.0 / a_norm_from_nl(NL_MAX)    # most curved shape in NeuroSim's table
 _U_MIN = 1.0 / a_norm_from_nl(NL_MIN)    # below this |u| the device is linear to the table
 
 
-class FitError(ValueError):
+class FitError(InputError):
     """A fit that cannot be done or did not converge."""
 
 
@@ -341,7 +342,9 @@ def fit_drift(device, time, conductance, *, state=None, n_states=5, t0=20.0):
         Programmed-state label of each measurement; without it devices are
         grouped into ``n_states`` quantile bins of their fitted ``G0``.
     n_states : int, default=5
-        Number of G0 bins when ``state`` is not given.
+        Number of G0 bins when ``state`` is not given; at most the number of
+        devices. A bin left empty (equal G0s) reports NaN with ``n_devices`` 0;
+        ``nu_mean_err`` is NaN for a bin of one device.
     t0 : float, default=20.0
         Drift reference time (s).
 
@@ -352,10 +355,10 @@ def fit_drift(device, time, conductance, *, state=None, n_states=5, t0=20.0):
     time = check_array("time", time, ndim=1, low=0.0)
     g = check_array("conductance", conductance, ndim=1)
     if np.any(g <= 0):
-        raise ValueError(f"conductance must be > 0 S, got {g[g <= 0][0]!r}")
+        raise InputError(f"conductance must be > 0 S, got {g[g <= 0][0]!r}")
     device = np.asarray(device)
     if device.shape != time.shape or g.shape != time.shape:
-        raise ValueError(f"device, time and conductance must have the same length, got "
+        raise InputError(f"device, time and conductance must have the same length, got "
                          f"{device.shape}, {time.shape}, {g.shape}")
     t0 = check_scalar("t0", t0, low=0.0, low_inclusive=False)
     ids, inverse = np.unique(device, return_inverse=True)
@@ -381,13 +384,16 @@ def fit_drift(device, time, conductance, *, state=None, n_states=5, t0=20.0):
     if state is not None:
         state = np.asarray(state)
         if state.shape != time.shape:
-            raise ValueError(f"state must have one label per measurement, got {state.shape}")
+            raise InputError(f"state must have one label per measurement, got {state.shape}")
         first = np.zeros(ids.size, dtype=int)
         first[inverse[::-1]] = np.arange(inverse.size)[::-1]
         dev_state = state[first]
         labels = list(dict.fromkeys(dev_state.tolist()))
     else:
         n_states = check_scalar("n_states", n_states, low=1, integer=True)
+        if n_states > ids.size:
+            raise InputError(f"n_states (--states) must be <= {ids.size}, the number of "
+                             f"devices in the data, got {n_states}")
         edges = np.quantile(g0, np.linspace(0, 1, n_states + 1))
         dev_state = np.clip(np.searchsorted(edges, g0, side="right") - 1, 0, n_states - 1)
         labels = [f"G0 bin {i + 1}" for i in range(n_states)]
@@ -396,6 +402,10 @@ def fit_drift(device, time, conductance, *, state=None, n_states=5, t0=20.0):
     for label in labels:
         sel = dev_state == label
         v = nu[sel]
+        if not v.size:          # equal G0s can leave a quantile bin empty: NaN, count 0
+            means.append(np.nan), stds.append(np.nan), errs.append(np.nan)
+            g0s.append(np.nan), counts.append(0)
+            continue
         var = (np.var(v, ddof=1) if v.size > 1 else 0.0) - np.mean(se[sel] ** 2)
         means.append(v.mean())
         stds.append(math.sqrt(max(var, 0.0)))

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_scalar
+from ..errors import InputError
 
 
 @dataclass(frozen=True)
@@ -80,10 +81,10 @@ def iv_law(name, v0=None):
     """
     if name == "ohmic":
         if v0 is not None:
-            raise ValueError(f"v0 applies only to the sinh law, got v0={v0!r} with 'ohmic'")
+            raise InputError(f"v0 applies only to the sinh law, got v0={v0!r} with 'ohmic'")
         return Ohmic()
     if name == "sinh":
         if v0 is None:
-            raise ValueError("the sinh law needs v0 (V), got None")
+            raise InputError("the sinh law needs v0 (V), got None")
         return Sinh(v0)
-    raise ValueError(f"iv law must be one of 'ohmic', 'sinh'; got {name!r}")
+    raise InputError(f"iv law must be one of 'ohmic', 'sinh'; got {name!r}")

@@ -19,9 +19,10 @@ from pathlib import Path
 import numpy as np
 
 from .._validation import check_scalar
+from ..errors import DataError
 
 
-class DataFileError(ValueError):
+class DataFileError(DataError):
     """A measured-data file that cannot be used, with where and why."""
 
 

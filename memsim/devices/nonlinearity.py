@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ..errors import InputError
 from ._neurosim_table import A_NORM
 
 NL_MIN = 0.01
@@ -43,7 +44,7 @@ def check_nl(name, nl):
     bad = ~np.isfinite(arr) | (mag < NL_MIN - 1e-12) | (mag > NL_MAX + 1e-12)
     if np.any(bad):
         value = arr.ravel()[np.flatnonzero(bad.ravel())[0]]
-        raise ValueError(f"{name} must satisfy {NL_MIN} <= |{name}| <= {NL_MAX} "
+        raise InputError(f"{name} must satisfy {NL_MIN} <= |{name}| <= {NL_MAX} "
                          f"(NeuroSim's table), got {value!r}")
     return arr
 
@@ -85,7 +86,7 @@ def nl_from_a_norm(a_norm):
     mag = np.abs(a)
     lo, hi = _TABLE[-1], _TABLE[0]
     if np.any(~np.isfinite(a) | (mag < lo * (1 - 1e-12)) | (mag > hi * (1 + 1e-12))):
-        raise ValueError(f"normalised A must satisfy {lo} <= |A/P_max| <= {hi} "
+        raise InputError(f"normalised A must satisfy {lo} <= |A/P_max| <= {hi} "
                          f"(NL in [{NL_MIN}, {NL_MAX}]), got {a_norm!r}")
     # the table decreases with NL; np.interp needs increasing abscissae
     nl = np.interp(np.log(mag), np.log(_TABLE[::-1]), _LABELS[::-1])

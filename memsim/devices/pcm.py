@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import as_generator, check_array, check_scalar
+from ..errors import InputError, InputTypeError
 from ._params import params_from_dict, params_to_dict
 from .faults import Faults
 
@@ -116,14 +117,14 @@ class PCMParams:
             value = tuple(float(check_scalar(f"{name}[{i}]", v))
                           for i, v in enumerate(getattr(self, name)))
             if length is not None and len(value) != length:
-                raise ValueError(f"{name} must have {length} values, got {value!r}")
+                raise InputError(f"{name} must have {length} values, got {value!r}")
             object.__setattr__(self, name, value)
         for name in ("drift_mu_clip", "drift_sigma_clip"):
             lo, hi = getattr(self, name)
             if not 0 <= lo <= hi:
-                raise ValueError(f"{name} must satisfy 0 <= low <= high, got {(lo, hi)!r}")
+                raise InputError(f"{name} must satisfy 0 <= low <= high, got {(lo, hi)!r}")
         if not isinstance(self.faults, Faults):
-            raise TypeError(f"faults must be a Faults instance, got {self.faults!r}")
+            raise InputTypeError(f"faults must be a Faults instance, got {self.faults!r}")
 
     @property
     def g_min(self):
@@ -191,7 +192,7 @@ class PCM:
     def __init__(self, params=None):
         self.params = PCMParams() if params is None else params
         if not isinstance(self.params, PCMParams):
-            raise TypeError(f"params must be PCMParams, got {self.params!r}")
+            raise InputTypeError(f"params must be PCMParams, got {self.params!r}")
 
     @property
     def g_min(self):
@@ -297,7 +298,7 @@ class PCM:
         """Global drift-compensation scale ``sum|G(0)| / sum|G(t)|`` (dimensionless)."""
         total = float(np.sum(np.abs(g_read)))
         if total <= 0.0:
-            raise ValueError("drift compensation needs a reference read with nonzero "
+            raise InputError("drift compensation needs a reference read with nonzero "
                              "total conductance; every device read 0 S")
         return state.reference_read / total
 

@@ -17,13 +17,14 @@ from importlib import resources
 import tomli_w
 
 from .._io import read_named, write_text
+from ..errors import InputError
 from .pcm import PCM, PCMParams
 from .pulse import PulseDevice, PulseParams
 
 _MODELS = {"pcm": (PCM, PCMParams), "pulse": (PulseDevice, PulseParams)}
 
 
-class PresetError(ValueError):
+class PresetError(InputError):
     """A preset that does not exist or cannot be used."""
 
 
@@ -130,15 +131,15 @@ def _bounds_from_table(params):
     has_table = "r_on" in params or "on_off" in params
     has_bounds = "g_min" in params or "g_max" in params
     if has_table and has_bounds:
-        raise ValueError("give either r_on and on_off or g_min and g_max, not both")
+        raise InputError("give either r_on and on_off or g_min and g_max, not both")
     if has_table:
         r_on, on_off = params.pop("r_on", None), params.pop("on_off", None)
         if r_on is None or on_off is None:
-            raise ValueError("r_on and on_off must be given together")
+            raise InputError("r_on and on_off must be given together")
         if not (isinstance(r_on, (int, float)) and r_on > 0):
-            raise ValueError(f"r_on must be > 0 ohm, got {r_on!r}")
+            raise InputError(f"r_on must be > 0 ohm, got {r_on!r}")
         if not (isinstance(on_off, (int, float)) and on_off > 1):
-            raise ValueError(f"on_off must be > 1, got {on_off!r}")
+            raise InputError(f"on_off must be > 1, got {on_off!r}")
         params["g_max"] = 1.0 / r_on
         params["g_min"] = params["g_max"] / on_off
     return params

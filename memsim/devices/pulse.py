@@ -34,6 +34,7 @@ import numpy as np
 
 from .._kernels import _pulse
 from .._validation import as_generator, check_array, check_scalar
+from ..errors import InputError, InputTypeError
 from ._params import params_from_dict, params_to_dict
 from .faults import Faults
 from .nonlinearity import a_norm_from_nl, check_nl, curve, inverse_curve
@@ -92,13 +93,13 @@ class PulseParams:
         check_scalar("g_min", self.g_min, low=0.0)
         check_scalar("g_max", self.g_max, low=0.0, low_inclusive=False)
         if not self.g_min < self.g_max:
-            raise ValueError(f"g_min must be < g_max, got g_min={self.g_min!r} S, "
+            raise InputError(f"g_min must be < g_max, got g_min={self.g_min!r} S, "
                              f"g_max={self.g_max!r} S")
         object.__setattr__(self, "levels", check_scalar("levels", self.levels, low=2,
                                                         integer=True))
         levels_ltd = check_scalar("levels_ltd", self.levels_ltd, low=0, integer=True)
         if levels_ltd == 1:
-            raise ValueError("levels_ltd must be 0 (same as levels) or >= 2, got 1")
+            raise InputError("levels_ltd must be 0 (same as levels) or >= 2, got 1")
         object.__setattr__(self, "levels_ltd", levels_ltd)
         for name in ("nl_ltp", "nl_ltd"):
             object.__setattr__(self, name, float(check_scalar(name, getattr(self, name))))
@@ -109,7 +110,7 @@ class PulseParams:
         for name in ("v_ltp", "v_ltd"):
             check_scalar(name, getattr(self, name))
         if not isinstance(self.faults, Faults):
-            raise TypeError(f"faults must be a Faults instance, got {self.faults!r}")
+            raise InputTypeError(f"faults must be a Faults instance, got {self.faults!r}")
 
     @property
     def p_max_ltp(self):
@@ -140,7 +141,7 @@ class PulseParams:
         """Build from a flat dictionary (unknown or missing keys raise ``ValueError``)."""
         missing = sorted({"g_min", "g_max", "levels", "nl_ltp", "nl_ltd"} - set(values))
         if missing:
-            raise ValueError(f"missing pulse-device parameter(s) {missing}")
+            raise InputError(f"missing pulse-device parameter(s) {missing}")
         return params_from_dict(cls, values, "pulse-device")
 
 
@@ -196,7 +197,7 @@ class PulseDevice:
 
     def __init__(self, params):
         if not isinstance(params, PulseParams):
-            raise TypeError(f"params must be PulseParams, got {params!r}")
+            raise InputTypeError(f"params must be PulseParams, got {params!r}")
         self.params = params
 
     @property
@@ -247,7 +248,7 @@ class PulseDevice:
             todo = todo[(g_min[todo] < 0) | (g_min[todo] >= g_max[todo])]
             if todo.size == 0:
                 return g_min, g_max
-        raise ValueError(f"d2d_g_min={p.d2d_g_min!r} S and d2d_g_max={p.d2d_g_max!r} S are "
+        raise InputError(f"d2d_g_min={p.d2d_g_min!r} S and d2d_g_max={p.d2d_g_max!r} S are "
                          f"too large for g_min={p.g_min!r} S, g_max={p.g_max!r} S: "
                          f"{_MAX_REDRAWS} redraws left {todo.size} devices with "
                          "g_min < 0 or g_min >= g_max")
@@ -284,10 +285,10 @@ class PulseDevice:
         if arr.dtype.kind not in "iu" and not (arr.dtype.kind == "f" and
                                                np.all(np.isfinite(arr)) and
                                                np.all(arr == np.rint(arr))):
-            raise TypeError(f"pulses must be whole numbers, got dtype {arr.dtype}")
+            raise InputTypeError(f"pulses must be whole numbers, got dtype {arr.dtype}")
         arr = check_array("pulses", arr, ndim=1, dtype=np.int64)
         if arr.shape != state.g.shape:
-            raise ValueError(f"pulses must have one entry per device, shape {state.g.shape}, "
+            raise InputError(f"pulses must have one entry per device, shape {state.g.shape}, "
                              f"got {arr.shape}")
         return arr
 
@@ -320,7 +321,7 @@ class PulseDevice:
         """Conductances (S) ``t`` seconds after the last write (no drift: a copy)."""
         check_scalar("t", t, low=0.0)
         if compensate:
-            raise ValueError("compensate applies to drifting devices; pulse devices "
+            raise InputError("compensate applies to drifting devices; pulse devices "
                              "have no drift model")
         return state.g.copy()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_generator, check_array, check_scalar
+from .._validation import as_generator, check_array, check_memory, check_scalar
 
 
 def simulate_targets(device, targets, times, samples, seed, *, compensate=False):
@@ -35,6 +35,9 @@ def simulate_targets(device, targets, times, samples, seed, *, compensate=False)
     targets = check_array("targets", targets, ndim=1)
     times = check_array("times", times, ndim=1, low=0.0)
     samples = check_scalar("samples", samples, low=2, integer=True)
+    # the devices' state (target, drift exponent, ...) and a read: about 8 doubles each
+    check_memory(f"samples={samples} for {targets.size} target(s)",
+                 8.0 * 8 * samples * targets.size)
     rng = as_generator(seed)
     state = device.program(np.repeat(targets, samples), rng)
     records = []

@@ -33,6 +33,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from .._validation import check_choice, check_scalar
+from ..errors import InputError
 from .ledger import EnergyLedger
 from .technology import energy_scale, load_baselines
 
@@ -56,14 +57,14 @@ class Workload:
         sizes = tuple(check_scalar("layer size", n, low=1, integer=True)
                       for n in self.layer_sizes)
         if len(sizes) < 2:
-            raise ValueError(f"layer_sizes needs at least two layers, got {self.layer_sizes!r}")
+            raise InputError(f"layer_sizes needs at least two layers, got {self.layer_sizes!r}")
         active = tuple(check_scalar("active inputs", a, low=0.0) for a in self.active_inputs)
         if len(active) != len(sizes) - 1:
-            raise ValueError(f"active_inputs needs one value per weight layer "
+            raise InputError(f"active_inputs needs one value per weight layer "
                              f"({len(sizes) - 1}), got {len(active)}")
         for a, n in zip(active, sizes):
             if a > n:
-                raise ValueError(f"active inputs {a} exceed the layer size {n}")
+                raise InputError(f"active inputs {a} exceed the layer size {n}")
         object.__setattr__(self, "layer_sizes", sizes)
         object.__setattr__(self, "active_inputs", active)
 
@@ -95,7 +96,7 @@ def int8_accelerator(workload, digital, node_nm=None, vdd=None):
         Scale to this node (nm) and supply (V); default: the technology's own.
     """
     if digital.kind != "digital":
-        raise ValueError(f"the int8 baseline needs a 'digital' technology, got "
+        raise InputError(f"the int8 baseline needs a 'digital' technology, got "
                          f"{digital.name!r} of kind {digital.kind!r}")
     scale = 1.0
     if node_nm is not None or vdd is not None:

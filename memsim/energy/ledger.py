@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+from ..errors import InputError, InputTypeError
+
 #: Components a ledger accepts, in the order reports show them.
 COMPONENTS = (
     "array_read",       # resistive dissipation of the array during read pulses (solved circuit)
@@ -49,10 +51,10 @@ class EnergyLedger:
         finite and >= 0, and so must ``events``.
         """
         if component not in COMPONENTS:
-            raise ValueError(f"unknown energy component {component!r}; known: "
+            raise InputError(f"unknown energy component {component!r}; known: "
                              f"{', '.join(COMPONENTS)}")
         if (joules_each is None) == (joules is None):
-            raise ValueError("charge needs exactly one of joules_each and joules")
+            raise InputError("charge needs exactly one of joules_each and joules")
         events = _non_negative("events", events)
         if joules is None:
             joules = events * _non_negative("joules_each", joules_each)
@@ -81,7 +83,7 @@ class EnergyLedger:
         (e.g. per inference)."""
         factor = _non_negative("factor", factor)
         if factor == 0:
-            raise ValueError("factor must be > 0")
+            raise InputError("factor must be > 0")
         out = EnergyLedger()
         for c in self._joules:
             out._events[c] = self._events[c] / factor
@@ -98,7 +100,7 @@ def _non_negative(name, value):
         try:
             value = float(value)
         except (TypeError, ValueError):
-            raise TypeError(f"{name} must be a real number, got {value!r}") from None
+            raise InputTypeError(f"{name} must be a real number, got {value!r}") from None
     if not math.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be finite and >= 0, got {value!r}")
+        raise InputError(f"{name} must be finite and >= 0, got {value!r}")
     return float(value)

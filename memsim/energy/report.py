@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import as_generator, check_choice, check_scalar
+from .._validation import as_generator, check_choice, check_memory, check_scalar
 from ..crossbar import ADC, DAC, TiledMatrix, Wires
+from ..errors import InputError
 from .baselines import BASELINES, Workload, baseline
 from .ledger import EnergyLedger
 from .technology import ADC_MODELS, load_technology
@@ -65,7 +66,7 @@ def tile_ledger(counts, tech, *, adc_bits, adc_model="walden"):
         ``adc`` (per conversion) and ``accumulate`` (per partial sum).
     """
     if tech.kind != "cim":
-        raise ValueError(f"tile energy needs a 'cim' technology, got {tech.name!r} of kind "
+        raise InputError(f"tile energy needs a 'cim' technology, got {tech.name!r} of kind "
                          f"{tech.kind!r}")
     ledger = EnergyLedger()
     ledger.charge("array_read", counts["reads"], joules=counts["array_joules"])
@@ -127,7 +128,7 @@ def run_energy(config, progress=None):
     digital = load_technology(config["digital"])
     layers = [check_scalar("network.layers", n, low=1, integer=True) for n in net["layers"]]
     if len(layers) < 2:
-        raise ValueError(f"network.layers needs at least two sizes, got {net['layers']!r}")
+        raise InputError(f"network.layers needs at least two sizes, got {net['layers']!r}")
     kind = check_choice("network.input", net["input"], ("spikes", "analog"))
     activity = check_scalar("network.activity", net["activity"], low=0.0, high=1.0,
                             low_inclusive=False)
@@ -142,6 +143,12 @@ def run_energy(config, progress=None):
     v_read = check_scalar("tile.v_read", tc["v_read"], low=0.0) or tech["v_read"]
     t = check_scalar("tile.t", tc["t"], low=0.0)
     rng = as_generator(check_scalar("network.seed", net["seed"], low=0, integer=True))
+    # per weight: the float weight, two devices' targets, states and conductances
+    # and the effective matrices of the tiles (about 16 doubles); per inference the
+    # inputs and outputs of the largest layer
+    largest = max(a * b for a, b in zip(layers[:-1], layers[1:]))
+    check_memory(f"network.layers={layers}",
+                 8.0 * (16 * largest + 4 * n_inf * (max(layers) + max(layers[1:]))))
 
     analog = EnergyLedger()
     active_inputs, errors = [], []

@@ -32,6 +32,7 @@ import numpy as np
 
 from .._io import read_named
 from .._validation import check_choice, check_scalar
+from ..errors import InputError
 
 #: Every quantity a technology file may hold, with its unit.
 UNITS = {
@@ -55,7 +56,7 @@ REQUIRED = {
 ADC_MODELS = ("walden", "neurosim-sar")
 
 
-class TechnologyError(ValueError):
+class TechnologyError(InputError):
     """An unknown, unreadable or invalid technology file."""
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from .._validation import check_choice
+from ..errors import InputError
 
 
 @dataclass(frozen=True)
@@ -64,7 +65,7 @@ class Environment:
     def _check(self, obs):
         obs = np.asarray(obs, dtype=float)
         if obs.ndim != 1 or not np.all(np.isfinite(obs)):
-            raise ValueError(f"{self.name}: observation must be a finite vector, got {obs!r}")
+            raise InputError(f"{self.name}: observation must be a finite vector, got {obs!r}")
         return obs[self._keep]
 
     def reset(self, seed):
@@ -76,7 +77,7 @@ class Environment:
         """``(observation, reward, terminated, truncated)`` after ``action``."""
         obs, reward, terminated, truncated, _ = self._env.step(int(action))
         if not np.isfinite(reward):
-            raise ValueError(f"{self.name}: reward must be finite, got {reward!r}")
+            raise InputError(f"{self.name}: reward must be finite, got {reward!r}")
         return self._check(obs), float(reward), bool(terminated), bool(truncated)
 
     def close(self):

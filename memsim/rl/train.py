@@ -39,18 +39,21 @@ import copy
 import json
 import time
 from dataclasses import replace
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from .. import __version__
-from .._io import atomic_path, write_csv, write_json
+from .._io import (check_data_file, check_output, is_path, name_rule, read_json, read_npz,
+                   to_json, write_bytes, write_csv, write_json)
 from .._validation import check_choice, check_scalar
-from ..config import load_config
+from ..config import load_config, merge_config
 from ..devices.pulse import PulseDevice
+from ..errors import DataError, InputError, OutputError
 from ..snn import EpropActorCritic, EpropConfig, GaussianFields, NeuronParams
-from ..snn.synapses import DigitalSynapses, NoisySynapses, PulseSynapses
 from ..snn.rstdp import RstdpAgent, RstdpConfig
+from ..snn.synapses import DigitalSynapses, NoisySynapses, PulseSynapses
 from .envs import Environment, task
 
 FORMAT = 1                  # policy file layout; bump on incompatible changes
@@ -178,7 +181,7 @@ def _synapse_factory(sc, seed, training):
     from ..devices.presets import load_preset
     device = load_preset(sc["device"]).device()
     if not isinstance(device, PulseDevice):
-        raise ValueError(f"synapses.device must be a pulse-programmed preset for in-situ "
+        raise InputError(f"synapses.device must be a pulse-programmed preset for in-situ "
                          f"learning, got {sc['device']!r} ({type(device).__name__})")
     w_max = [check_scalar(f"synapses.{k}", sc[k], low=0.0, low_inclusive=False)
              for k in ("w_max_in", "w_max_rec", "w_max_out", "w_max_value")]
@@ -294,10 +297,84 @@ def _paths(out):
             "ckpt_meta": Path(f"{stem}.ckpt.json")}
 
 
-def _save(npz_path, meta_path, agent, meta):
-    with atomic_path(npz_path) as tmp, open(tmp, "wb") as fh:
-        np.savez(fh, **agent.state_dict())
+#: What a policy file says of itself inside its .npz: what builds its network
+#: (no timings or outcomes, so the same training gives the same bytes).
+DESCRIPTION = ("format", "env", "rule", "seed", "init", "config")
+
+
+def _save(npz_path, meta_path, agent, meta, *, embed):
+    """The agent's arrays and ``embed`` (metadata, JSON) in one .npz, written
+    atomically, then a readable copy of the full ``meta`` beside it."""
+    arrays = {**agent.state_dict(), "meta": np.array(to_json(embed))}
+    write_bytes(npz_path, lambda fh: np.savez(fh, **arrays))
     write_json(meta_path, meta)
+
+
+def _description(meta):
+    return {k: meta.get(k) for k in DESCRIPTION}
+
+
+def _read_saved(npz_path, meta_path, what):
+    """``(meta, arrays)`` of a policy or checkpoint written by :func:`_save`.
+
+    A checkpoint's .npz holds its whole metadata (the .json beside is a copy
+    for people, which a stopped write may leave one checkpoint behind). A
+    policy's .npz holds its description; the .json beside it (the outcome of
+    training, timings) must have the same description: the .json of another
+    policy beside this .npz is refused. Files from memsim before the metadata
+    moved into the .npz have it only beside.
+    """
+    arrays = read_npz(npz_path, what)
+    if "meta" not in arrays:
+        return read_json(meta_path, f"{what} metadata"), arrays
+    try:
+        embedded = json.loads(str(arrays.pop("meta")))
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{npz_path}: the {what}'s metadata is not valid JSON") from exc
+    if what == "checkpoint" or not Path(meta_path).is_file():
+        return embedded, arrays
+    beside = read_json(meta_path, f"{what} metadata")
+    if not isinstance(beside, dict) or _description(beside) != embedded:
+        raise DataError(f"{meta_path} does not describe {npz_path} (it holds another "
+                        f"{what}'s metadata); copy both files of a {what} together")
+    return beside, arrays
+
+
+def _agent_from_meta(meta, where):
+    """Encoder and agent (not yet loaded) that the saved ``meta`` describes."""
+    for key in ("env", "rule", "config"):
+        if key not in meta:
+            raise DataError(f"{where}: the metadata lacks {key!r}")
+    if meta.get("format") != FORMAT:
+        raise DataError(f"{where}: policy format {meta.get('format')!r} (memsim "
+                        f"{meta.get('memsim_version')}) is not the format {FORMAT} this "
+                        f"memsim {__version__} reads")
+    if not isinstance(meta["config"], dict):
+        raise DataError(f"{where}: the metadata's config is not a table")
+    # sections added after a policy was saved take their defaults (policies before
+    # synapse backends were configurable were trained on float weights)
+    config = merge_config(TRAIN_DEFAULTS, meta["config"], where)
+    return build_agent(meta["env"], config, np.random.default_rng(0), meta["rule"],
+                       training=False)
+
+
+def _load_state(agent, arrays, where, *, synapses=True):
+    """Load saved arrays into ``agent`` after checking they are its arrays.
+
+    Every array the agent saves must be there with its shape (device state of
+    the synapse backends excepted: backends without it start fresh). With
+    ``synapses=False`` saved backend state is left out.
+    """
+    for key, value in agent.state_dict().items():
+        if key.startswith("synapse/"):
+            continue
+        if key not in arrays:
+            raise DataError(f"{where}: lacks the array {key!r} of this network")
+        if np.shape(arrays[key]) != np.shape(value):
+            raise DataError(f"{where}: array {key!r} has shape {np.shape(arrays[key])}, this "
+                            f"network needs {np.shape(value)}")
+    agent.load_state_dict({k: v for k, v in arrays.items()
+                           if synapses or not k.startswith("synapse/")})
 
 
 def _identity(meta):
@@ -306,6 +383,32 @@ def _identity(meta):
     for key in ("episodes", "max_seconds"):
         config.get("training", {}).pop(key, None)
     return [meta.get(k) for k in ("format", "env", "rule", "seed", "init")] + [config]
+
+
+def _check_outputs(paths, meta, init_paths):
+    """Before training: every file training writes may be written, and is not an
+    input nor a file of another training run or of the user."""
+    from ..plots import LEARNING_CURVE_COLUMNS, data_path
+    inputs = [] if init_paths is None else list(init_paths.values())
+    for name, path in paths.items():
+        check_output(path, "--out" if name == "policy" else f"--out ({path.name})",
+                     inputs=inputs)
+    for npz, meta_path, what in ((paths["policy"], paths["meta"], "policy"),
+                                 (paths["ckpt"], paths["ckpt_meta"], "checkpoint")):
+        if not (npz.exists() or meta_path.exists()):
+            continue
+        try:
+            saved, _ = _read_saved(npz, meta_path, what)
+        except DataError as exc:
+            raise OutputError(f"--out {paths['policy']}: {npz.name} or {meta_path.name} "
+                              f"exists and is not a memsim {what} ({exc}); move it or choose "
+                              f"another --out") from exc
+        if _identity(saved) != _identity(meta):
+            raise OutputError(f"--out {paths['policy']}: {npz.name} holds a {what} of a "
+                              f"different training run (task, rule, seed, init or config differ); "
+                              f"remove it or choose another --out")
+    check_data_file(paths["log"], LOG_FIELDS, "training log")
+    check_data_file(data_path(paths["curve"]), LEARNING_CURVE_COLUMNS, "learning-curve data")
 
 
 def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
@@ -369,18 +472,15 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     meta = {"format": FORMAT, "memsim_version": __version__, "env": env_name, "rule": rule,
             "seed": seed, "config": config, "target": spec.target, "command": command,
             "init": None if init is None else str(init)}
-    if init is not None:
-        with np.load(_paths(init)["policy"]) as arrays:
-            agent.load_state_dict({k: v for k, v in arrays.items()
-                                   if not k.startswith("synapse/")})
+    init_paths = None if init is None else _paths(policy_path(init, "--init"))
+    _check_outputs(paths, meta, init_paths)
+    if init_paths is not None:
+        _, arrays = _read_saved(init_paths["policy"], init_paths["meta"], "policy")
+        _load_state(agent, arrays, init_paths["policy"], synapses=False)
     rows, start_episode, elapsed, annealed_at, checks = [], 0, 0.0, None, []
-    if paths["ckpt"].exists() and paths["ckpt_meta"].exists():
-        saved = json.loads(paths["ckpt_meta"].read_text())
-        if _identity(saved) != _identity(meta):
-            raise ValueError(f"{paths['ckpt']} belongs to a different training run (task, "
-                             f"rule, seed or config differ); remove it or change --out")
-        with np.load(paths["ckpt"]) as arrays:
-            agent.load_state_dict(dict(arrays))
+    if paths["ckpt"].exists():
+        saved, arrays = _read_saved(paths["ckpt"], paths["ckpt_meta"], "checkpoint")
+        _load_state(agent, arrays, paths["ckpt"])
         agent.rng.bit_generator.state = saved["rng"]["agent"]
         env_rng.bit_generator.state = saved["rng"]["env"]
         input_rng.bit_generator.state = saved["rng"]["input"]
@@ -419,9 +519,9 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
         if met or now > budget or (episode + 1) % every == 0 or episode + 1 == n_episodes:
             state = {"agent": agent.rng.bit_generator.state, "env": env_rng.bit_generator.state,
                      "input": input_rng.bit_generator.state}
-            _save(paths["ckpt"], paths["ckpt_meta"], agent,
-                  {**meta, "episode": episode + 1, "seconds": now, "rng": state, "log": rows,
-                   "annealed_at": annealed_at, "greedy_checks": checks})
+            ckpt = {**meta, "episode": episode + 1, "seconds": now, "rng": state, "log": rows,
+                    "annealed_at": annealed_at, "greedy_checks": checks}
+            _save(paths["ckpt"], paths["ckpt_meta"], agent, ckpt, embed=ckpt)
             write_csv(paths["log"], LOG_FIELDS, rows)
         if met or now > budget:
             break
@@ -433,7 +533,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
                  "final_mean_return": float(np.mean(recent)) if recent else None,
                  "window": window, "write_pulses": _write_pulses(agent),
                  "write_joules": _write_joules(agent)})
-    _save(paths["policy"], paths["meta"], agent, meta)
+    _save(paths["policy"], paths["meta"], agent, meta, embed=_description(meta))
     if rows:
         from ..plots import plot_learning_curve
         plot_learning_curve(rows, paths["curve"], target=spec.target, window=window,
@@ -455,25 +555,44 @@ def _write_joules(agent):
     return sum(c["write_joules"] for c in counts)
 
 
-def load_policy(path):
-    """Agent, encoder and metadata of a saved policy; refuses other formats."""
-    paths = _paths(path)
-    try:
-        meta = json.loads(paths["meta"].read_text())
-    except OSError as exc:
-        raise ValueError(f"{paths['meta']}: cannot read the policy metadata "
-                         f"({exc.strerror})") from exc
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path}: policy format {meta.get('format')!r} (memsim "
-                         f"{meta.get('memsim_version')}) is not the format {FORMAT} this "
-                         f"memsim {__version__} reads")
-    # sections added after a policy was saved take their defaults (policies before
-    # synapse backends were configurable were trained on float weights)
-    config = {**TRAIN_DEFAULTS, **meta["config"]}
-    encoder, agent = build_agent(meta["env"], config, np.random.default_rng(0),
-                                 meta["rule"], training=False)
-    with np.load(paths["policy"]) as arrays:
-        agent.load_state_dict(dict(arrays))
+def policy_path(name, what="policy"):
+    """Path of a shipped policy (``memsim.data/policies/<name>.npz``) or of a file.
+
+    ``name`` is a path when it has a ``/`` or a suffix (``./mine.npz``), else
+    a shipped name; ``what`` names the option or key in errors.
+    """
+    folder = Path(str(resources.files("memsim.data") / "policies"))
+    if is_path(name):
+        if not Path(name).is_file():
+            raise InputError(f"{what} {str(name)!r}: no such file")
+        return Path(name)
+    shipped = sorted(p.stem for p in folder.glob("*.npz"))
+    if name not in shipped:
+        raise InputError(f"{what} {name!r} is not a shipped policy ({', '.join(shipped)}); "
+                         f"{name_rule(name, '.npz')}")
+    return folder / f"{name}.npz"
+
+
+def load_policy(name, *, what="policy"):
+    """Agent, encoder and metadata of a saved policy; refuses other formats.
+
+    Parameters
+    ----------
+    name : str or Path
+        A shipped policy name or a path (:func:`policy_path`).
+    what : str, default="policy"
+        The option or config key that named it, for errors.
+
+    Raises
+    ------
+    InputError, DataError
+        Naming the file: missing, damaged, of another format, metadata that
+        does not describe the weights, arrays missing or of other shapes.
+    """
+    paths = _paths(policy_path(name, what))
+    meta, arrays = _read_saved(paths["policy"], paths["meta"], "policy")
+    encoder, agent = _agent_from_meta(meta, str(paths["policy"]))
+    _load_state(agent, arrays, paths["policy"])
     return agent, encoder, meta
 
 

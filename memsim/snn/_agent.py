@@ -7,6 +7,7 @@ from dataclasses import asdict, fields
 import numpy as np
 
 from .._validation import check_array
+from ..errors import InputError
 from .neurons import NeuronParams
 
 
@@ -25,7 +26,7 @@ class AgentConfig:
         known = {f.name for f in fields(cls)}
         extra = sorted(set(values) - known)
         if extra:
-            raise ValueError(f"unknown {cls.__name__} parameter(s) {extra}; known: "
+            raise InputError(f"unknown {cls.__name__} parameter(s) {extra}; known: "
                              f"{sorted(known)}")
         if "neuron" in values:
             values["neuron"] = NeuronParams(**values["neuron"])
@@ -54,7 +55,7 @@ def restore_synapses(syn, arrays, factory):
     for name, s in syn.items():
         w = check_array(f"weights/{name}", arrays[f"weights/{name}"], ndim=2)
         if w.shape != s.shape:
-            raise ValueError(f"weights/{name} has shape {w.shape}, this network needs "
+            raise InputError(f"weights/{name} has shape {w.shape}, this network needs "
                              f"{s.shape}")
         syn[name] = factory(w)
         prefix = f"synapse/{name}/"

@@ -18,6 +18,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_array, check_choice, check_scalar
+from ..errors import InputError
 
 
 class GaussianFields:
@@ -43,7 +44,7 @@ class GaussianFields:
         self.low = check_array("low", low, ndim=1)
         self.high = check_array("high", high, ndim=1)
         if self.low.shape != self.high.shape or np.any(self.high <= self.low):
-            raise ValueError(f"high must exceed low component-wise with the same shape, got "
+            raise InputError(f"high must exceed low component-wise with the same shape, got "
                              f"low={self.low!r}, high={self.high!r}")
         self.n_fields = check_scalar("n_fields", n_fields, low=2, integer=True)
         width = check_scalar("width", width, low=0.0, low_inclusive=False)
@@ -67,9 +68,9 @@ class GaussianFields:
         """Field responses ``r`` in [0, 1], shape (n_inputs,), for one observation."""
         obs = np.asarray(obs, dtype=float)
         if obs.shape != (self.n_obs,):
-            raise ValueError(f"observation must have shape ({self.n_obs},), got {obs.shape}")
+            raise InputError(f"observation must have shape ({self.n_obs},), got {obs.shape}")
         if not np.all(np.isfinite(obs)):
-            raise ValueError(f"observation must be finite, got {obs!r}")
+            raise InputError(f"observation must be finite, got {obs!r}")
         return np.exp(-0.5 * ((obs[:, None] - self.centres) / self.sigma[:, None]) ** 2).ravel()
 
     def encode(self, responses, rng=None):

@@ -42,6 +42,7 @@ import numpy as np
 
 from .._kernels import _snn
 from .._validation import as_generator, check_choice, check_scalar
+from ..errors import InputError, InputTypeError
 from ._agent import AgentConfig, initial_weights, restore_synapses, synapse_state
 from .neurons import NeuronParams, NeuronState, neuron_step
 from .synapses import DigitalSynapses
@@ -144,7 +145,7 @@ class EpropConfig(AgentConfig):
             check_scalar(name, getattr(self, name), low=0.0)
         check_choice("feedback", self.feedback, ("random", "symmetric"))
         if not isinstance(self.neuron, NeuronParams):
-            raise TypeError(f"neuron must be NeuronParams, got {self.neuron!r}")
+            raise InputTypeError(f"neuron must be NeuronParams, got {self.neuron!r}")
 
 
 
@@ -247,7 +248,7 @@ class EpropActorCritic:
     def select(self, rows):
         """Keep only the episodes ``rows`` of a batch (the others have ended)."""
         if self.batch is None:
-            raise ValueError("select needs a batch of episodes: reset(batch=...) first")
+            raise InputError("select needs a batch of episodes: reset(batch=...) first")
         rows = np.asarray(rows)
         st = self.state
         st.v, st.a, st.z, st.ref = st.v[rows], st.a[rows], st.z[rows], st.ref[rows]
@@ -266,9 +267,9 @@ class EpropActorCritic:
         """
         for name, backend in backends.items():
             if name not in self.syn:
-                raise ValueError(f"unknown synapse matrix {name!r}; known: {self.PARAMS}")
+                raise InputError(f"unknown synapse matrix {name!r}; known: {self.PARAMS}")
             if tuple(backend.shape) != tuple(self.syn[name].shape):
-                raise ValueError(f"backend for {name} has shape {tuple(backend.shape)}, the "
+                raise InputError(f"backend for {name} has shape {tuple(backend.shape)}, the "
                                  f"network needs {tuple(self.syn[name].shape)}")
         self.syn.update(backends)
         self._fused = self._build_fused()
@@ -309,7 +310,7 @@ class EpropActorCritic:
     def network_step(self, x, learn=True):
         """One network step under input ``x`` (n_in,) or (batch, n_in); returns the spikes."""
         if learn and self.batch is not None:
-            raise ValueError("learning runs one episode at a time: reset() without batch, "
+            raise InputError("learning runs one episode at a time: reset() without batch, "
                              "or learn=False")
         p = self.config.neuron
         z_prev = self.state.z
@@ -459,7 +460,7 @@ class EpropActorCritic:
         ends the bootstrap."""
         reward = float(reward)
         if not np.isfinite(reward):
-            raise ValueError(f"reward must be finite, got {reward!r}")
+            raise InputError(f"reward must be finite, got {reward!r}")
         reward *= self.config.reward_scale
         if terminal:
             self._apply_td(reward - self.value)

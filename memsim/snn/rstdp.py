@@ -45,10 +45,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .._validation import as_generator, check_choice, check_scalar
+from ..errors import InputError
 from ._agent import AgentConfig, initial_weights, restore_synapses, synapse_state
 from .neurons import NeuronParams, NeuronState, neuron_step
 from .synapses import DigitalSynapses
-
 
 MODULATORS = ("reward", "td")
 
@@ -185,7 +185,7 @@ class RstdpAgent:
         ``V(s')`` is known, at the next decision, or now if ``terminal``)."""
         reward = float(reward)
         if not np.isfinite(reward):
-            raise ValueError(f"reward must be finite, got {reward!r}")
+            raise InputError(f"reward must be finite, got {reward!r}")
         c = self.config
         if c.modulator == "reward":
             modulation = reward - self.reward_mean

@@ -22,6 +22,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import check_array, check_scalar
+from ..errors import InputTypeError
 
 
 class DigitalSynapses:
@@ -187,7 +188,7 @@ class PulseSynapses(DigitalSynapses):
     def __init__(self, weights, device, *, seed, w_max):
         from ..devices.pulse import PulseDevice
         if not isinstance(device, PulseDevice):
-            raise TypeError(f"device must be a PulseDevice (a pulse preset), got {device!r}")
+            raise InputTypeError(f"device must be a PulseDevice (a pulse preset), got {device!r}")
         super().__init__(weights)
         self.device = device
         self.seed = check_scalar("seed", seed, low=0, integer=True)

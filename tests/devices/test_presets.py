@@ -45,5 +45,5 @@ def test_invalid_presets(text, match):
 
 
 def test_unknown_preset_name():
-    with pytest.raises(PresetError, match="unknown device preset 'nope'; available: ag-si"):
+    with pytest.raises(PresetError, match="unknown device preset 'nope'; shipped: ag-si"):
         load_preset("nope")
