@@ -20,7 +20,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from memsim.config import load_config
 from memsim.demo import ramp_traces
+from memsim.experiment import RUN_DEFAULTS
 from memsim.devices import PulseParams
 
 REPO = Path(__file__).resolve().parents[1]
@@ -272,10 +274,18 @@ def test_corrupt_state_files_name_the_file(tmp_path):
             "memsim-folder.json", "not valid JSON")
     run = tmp_path / "run"
     run.mkdir()
-    (run / "memsim-folder.json").write_text(json.dumps(
-        {"command": "run", "identity": None, "files": ["points.json"]}))
-    res = memsim("run", "--out", run, cwd=tmp_path)
-    refused(res, "different config")
+    stamp = {"command": "run", "identity": None, "files": ["points.json"]}
+    (run / "memsim-folder.json").write_text(json.dumps(stamp))
+    refused(memsim("run", "--out", run, cwd=tmp_path), "different config")
+    stamp["identity"] = load_config(RUN_DEFAULTS)          # the default run's own folder
+    (run / "memsim-folder.json").write_text(json.dumps(stamp))
+    (run / "points.json").write_text('[{"policy": "cartpole"')
+    before = snapshot(tmp_path)
+    refused(memsim("run", "--out", run, cwd=tmp_path), "points.json", "not valid JSON")
+    (run / "points.json").write_text('{"not": "a list"}')
+    refused(memsim("run", "--out", run, cwd=tmp_path), "points.json", "not the points")
+    assert {k: v for k, v in snapshot(tmp_path).items() if k.name != "points.json"} == \
+        {k: v for k, v in before.items() if k.name != "points.json"}
 
 
 def test_sizes_beyond_memory_are_refused_before_allocating(tmp_path):
