@@ -48,5 +48,6 @@ setup(
               "memsim.rl", "memsim._kernels", "memsim.data"],
     package_dir={"memsim.data": "data"},
     package_data={"memsim.data": ["devices/*.toml", "technology/*.toml", "policies/*.npz",
-                                  "policies/*.json", "sweeps/*.toml"], "memsim._kernels": ["*.pyx"]},
+                                  "policies/*.json", "sweeps/*.toml", "measured/*/*.csv",
+                                  "measured/*/*.md"], "memsim._kernels": ["*.pyx"]},
 )

@@ -1,15 +1,14 @@
-"""The device demonstration run by ``memsim run`` (the main job, for now).
+"""The device demonstration, ``memsim device demo``.
 
-It characterises the measured RRAM ramps shipped beside the project (or, if
-they are absent, synthetic ramps from a device of known parameters), simulates
-every device preset, and writes a report folder: ``summary.json``, figures with
-their data (CSV) beside them, and the fitted device as a preset TOML.
+It fits the pulse model to the measured RRAM ramps that memsim ships
+(:data:`memsim.devices.measured.MEASURED_RAMPS`), simulates PCM drift from 1 s
+to 1 year with and without compensation and every pulse preset, and writes a
+report folder: ``summary.json``, figures with their data (CSV) beside them, and
+the fitted device as a preset TOML.
 """
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
 
 import numpy as np
 
@@ -18,32 +17,13 @@ from ._io import write_json
 from ._outdir import OutputFolder
 from ._validation import check_scalar
 from .devices.fitting import fit_pulse_ramps
-from .devices.measured import read_ramps
+from .devices.measured import MEASURED_RAMPS, read_ramps
 from .devices.presets import list_presets, load_preset, save_preset
-from .devices.pulse import PulseDevice, PulseParams
+from .devices.pulse import PulseDevice
 from .devices.simulate import simulate_targets
 from .plots import plot_drift, plot_ramp_fit
 
-RAMPS_DIR = Path("data", "measured", "crosssim-rram-ramps")
 DRIFT_TIMES = (1.0, 3600.0, 86400.0, 2.592e6, 3.1536e7)   # 1 s, 1 h, 1 day, 30 days, 1 year
-
-
-def find_measured_ramps():
-    """Folder of the measured CrossSim ramps, or None.
-
-    Looks at ``$MEMSIM_SHARED_DATA`` (a ``shared`` folder), then for a
-    ``shared`` folder beside the working directory or any of its parents.
-    """
-    candidates = []
-    if os.environ.get("MEMSIM_SHARED_DATA"):
-        candidates.append(Path(os.environ["MEMSIM_SHARED_DATA"]))
-    here = Path.cwd().resolve()
-    candidates += [p / "shared" for p in (here, *here.parents)]
-    for c in candidates:
-        folder = c / RAMPS_DIR
-        if (folder / "set.csv").is_file() and (folder / "reset.csv").is_file():
-            return folder
-    return None
 
 
 def ramp_traces(params, n_devices, n_ltp, n_ltd, seed):
@@ -96,17 +76,10 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
     summary = {"memsim_version": __version__, "seed": seed}
 
     say("fitting pulse ramps")
-    folder = find_measured_ramps()
-    if folder is not None:
-        _, ltp = read_ramps(folder / "set.csv", read_voltage=0.1)
-        _, ltd = read_ramps(folder / "reset.csv", read_voltage=0.1)
-        data_source = f"measured: {folder} (CrossSim RRAM ramps, currents at 0.1 V)"
-    else:
-        truth = PulseParams(g_min=1.6e-3, g_max=2.5e-3, levels=150, nl_ltp=-1.5,
-                            nl_ltd=-0.8, c2c=0.005)
-        ltp, ltd = (list(t.T) for t in ramp_traces(truth, 30, truth.p_max_ltp,
-                                                   truth.p_max_ltd, seed))
-        data_source = "synthetic (measured ramps not found): " + repr(truth.to_dict())
+    _, ltp = read_ramps(MEASURED_RAMPS / "set.csv", read_voltage=0.1)
+    _, ltd = read_ramps(MEASURED_RAMPS / "reset.csv", read_voltage=0.1)
+    data_source = ("measured: CrossSim RRAM ramps shipped in memsim "
+                   "(data/measured/crosssim-rram-ramps, BSD-3-Clause), currents at 0.1 V")
     fit = fit_pulse_ramps(ltp, ltd, n_bootstrap=n_bootstrap, seed=seed)
     sim_ltp, sim_ltd = ramp_traces(fit.params(), 200, max(r.size for r in ltp) - 1,
                                    max(r.size for r in ltd) - 1, seed + 1)

@@ -1,21 +1,18 @@
 import os
-from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
-REPO = Path(__file__).resolve().parents[1]
+from memsim.devices.measured import MEASURED_RAMPS
 
-
-def shared_ramps_dir():
-    """The measured CrossSim ramps in ../shared beside the checkout, or None."""
-    base = Path(os.environ.get("MEMSIM_SHARED_DATA", REPO.parent / "shared"))
-    folder = base / "data" / "measured" / "crosssim-rram-ramps"
-    return folder if (folder / "set.csv").is_file() else None
+# The suite is deterministic: the same examples on every run and machine (CI
+# among them). `HYPOTHESIS_PROFILE=explore python -m pytest` draws new ones.
+settings.register_profile("ci", derandomize=True, database=None)
+settings.register_profile("explore", max_examples=200)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture
 def ramps_dir():
-    folder = shared_ramps_dir()
-    if folder is None:
-        pytest.skip("measured ramps (../shared/data/measured/crosssim-rram-ramps) absent")
-    return folder
+    """The measured CrossSim RRAM ramps shipped in data/measured."""
+    return MEASURED_RAMPS

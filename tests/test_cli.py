@@ -12,8 +12,7 @@ import pytest
 
 from memsim.demo import ramp_traces
 from memsim.devices import PulseParams
-
-from .conftest import shared_ramps_dir
+from memsim.devices.measured import MEASURED_RAMPS
 
 
 def memsim(*args, cwd=None):
@@ -78,11 +77,8 @@ def _ramp_csvs(tmp_path):
 
 
 def test_device_fit_writes_json_figure_and_loadable_preset(tmp_path):
-    folder = shared_ramps_dir()
-    if folder is not None:
-        ltp, ltd, extra = folder / "set.csv", folder / "reset.csv", ["--read-voltage", "0.1"]
-    else:
-        (ltp, ltd), extra = _ramp_csvs(tmp_path), []
+    ltp, ltd = MEASURED_RAMPS / "set.csv", MEASURED_RAMPS / "reset.csv"
+    extra = ["--read-voltage", "0.1"]
     res = ok("device", "fit", "--ltp", str(ltp), "--ltd", str(ltd), *extra, "--bootstrap", "5",
              "--json", "--plot", str(tmp_path / "fit.png"), "--out", str(tmp_path / "fit.toml"),
              "--name", "mine")

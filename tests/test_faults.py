@@ -305,7 +305,9 @@ def test_ctrl_c_stops_an_effective_matrix_build_within_a_second(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "memsim", "crossbar", "solve",
                              "--conductances", "G.npy", "--voltages", "V.npy", "--r-row", "1",
                              "--r-col", "1", "--out", "I.npy"], cwd=tmp_path,
-                            stdout=subprocess.DEVNULL, stderr=err, text=True)
+                            stdout=subprocess.DEVNULL, stderr=err, text=True,
+                            # as at a terminal, whatever the test runner's own SIGINT is
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 60
         while "row" not in (tmp_path / "err.txt").read_text() and time.monotonic() < deadline:

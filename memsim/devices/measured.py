@@ -14,12 +14,20 @@ from __future__ import annotations
 
 import csv
 import math
+from importlib import resources
 from pathlib import Path
 
 import numpy as np
 
 from .._validation import check_scalar
 from ..errors import DataError
+
+
+#: The measured RRAM pulse ramps shipped with memsim (CrossSim's example data,
+#: BSD-3-Clause): ``set.csv`` (39 potentiation runs) and ``reset.csv`` (40
+#: depression runs), read currents (A) at 0.1 V. Source and licence: the
+#: README.md and LICENSE.md in the folder.
+MEASURED_RAMPS = Path(str(resources.files("memsim.data") / "measured" / "crosssim-rram-ramps"))
 
 
 class DataFileError(DataError):

@@ -10,9 +10,14 @@ from memsim.crossbar import ConductanceMap, map_weights
 G_MIN, G_MAX = 1e-6, 11e-6
 RULES = [("max", None), ("percentile", 80.0), ("fixed", 0.7)]
 
+# Weights at the edge of underflow (|w| < 1e-100) are read as 0: mapping is
+# scale-invariant, and near 1e-308 its intermediate products (a conductance
+# step times the weight scale, ~1e-5 x 4e-308) fall into subnormals and keep
+# fewer digits (2e-12 relative error at a clip scale of 4e-308).
 weight_matrices = st.tuples(st.integers(1, 6), st.integers(1, 5)).flatmap(
     lambda shape: arrays(np.float64, shape,
-                         elements=st.floats(-3.0, 3.0, allow_subnormal=False)))
+                         elements=st.floats(-3.0, 3.0, allow_subnormal=False).map(
+                             lambda v: 0.0 if abs(v) < 1e-100 else v)))
 
 
 def expected_w_max(w, clip, clip_value, per_column):
