@@ -2,7 +2,7 @@
 
 What is measured
 ----------------
-Points of the ``synthetic`` experiment (``memsim.sweep_points``): a fixed
+Points of the ``synthetic`` experiment (``memsim.studies.sweep.points``): a fixed
 number of 128 x 128 matrix products, calibrated at start so one point takes
 about 150 ms on one core, then a seeded normal draw. One point per task
 (``batch = 1``), results written as part files as in a real sweep.
@@ -44,8 +44,8 @@ import numpy as np
 from threadpoolctl import threadpool_limits
 
 import _common  # benchmarks/ is on sys.path when run as a script
-from memsim.sweep import load_results, load_spec, run_sweep
-from memsim.sweep_points import synthetic_point
+from memsim.studies.sweep import load_results, load_spec, run_sweep
+from memsim.studies.sweep.points import synthetic_point
 
 TARGET_S = 0.150
 

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
 import numpy as np
 
-from . import __version__
-from ._io import check_output, read_npy, to_json
+from ._io import check_data_file, check_output, read_npy, to_json, write_json
 from ._validation import check_array
+from ._version import __version__
 from .errors import ConvergenceError, InputError, MemsimError
 
 EXIT_USAGE = 2        # bad input
@@ -263,7 +264,7 @@ def _circuit_options(p):
 
 def cmd_energy(args):
     from .config import load_config
-    from .energy import ENERGY_DEFAULTS, run_energy
+    from .studies.energy import ENERGY_DEFAULTS, run_energy
     config = load_config(ENERGY_DEFAULTS, args.config, args.set or ())
     if args.plot:
         from .plots import check_figure_path
@@ -289,7 +290,13 @@ def cmd_energy(args):
 # ----------------------------------------------------------------------------- rl
 
 def cmd_train(args):
-    from .rl import train
+    from .plots import LEARNING_CURVE_COLUMNS, check_figure_path, data_path, plot_learning_curve
+    from .rl.train import policy_files, read_log
+    from .studies.train import train
+    files = policy_files(args.out)
+    curve = Path(f"{files['policy'].with_suffix('')}.curve.png")
+    check_figure_path(curve, f"--out ({curve.name})", inputs=[args.init])
+    check_data_file(data_path(curve), LEARNING_CURVE_COLUMNS, "learning-curve data")
     bar = _Progress(args, desc=f"train {args.env}", unit="episode")
 
     def progress(episode, ret, mean):
@@ -299,6 +306,10 @@ def cmd_train(args):
                  overrides=args.set or (), episodes=args.episodes, progress=progress,
                  command="memsim " + " ".join(sys.argv[1:]), init=args.init)
     bar.close()
+    rows = read_log(files["log"])
+    if rows:
+        plot_learning_curve(rows, curve, target=meta["target"], window=meta["window"],
+                            title=f"{args.env}, {args.rule}, seed {args.seed}")
     text = (f"{args.env}: {meta['episodes']} episodes in {meta['seconds']:.1f} s, mean return "
             f"of the last {meta['window']} {meta['final_mean_return']:.1f} (target "
             f"{meta['target']:g}: {'met' if meta['criterion_met'] else 'NOT met'}); policy "
@@ -307,7 +318,7 @@ def cmd_train(args):
 
 
 def cmd_evaluate(args):
-    from .rl import evaluate
+    from .studies.train import evaluate
     stats = evaluate(args.policy, args.episodes, args.seed, greedy=not args.sample)
     text = (f"{stats['env']}: mean return {stats['mean_return']:.1f} ± {stats['std_return']:.1f} "
             f"over {stats['episodes']} episodes; {stats['spikes_per_decision']:.1f} spikes and "
@@ -316,11 +327,21 @@ def cmd_evaluate(args):
     _emit(args, stats, text)
 
 
+def _draw(folder, figures):
+    """Draw ``figures`` (``{name: (plot, args, kwargs)}``) into the output folder as
+    ``name.png`` with its ``name.csv``; returns ``{name: [figure, data]}`` paths."""
+    drawn = {}
+    for name, (plot, plot_args, kwargs) in figures.items():
+        png, _ = folder.claim(f"{name}.png", f"{name}.csv")
+        drawn[name] = [str(path) for path in plot(*plot_args, png, **kwargs)]
+    return drawn
+
+
 # ------------------------------------------------------------------------------- run
 
 def cmd_run(args):
     from .config import load_config
-    from .experiment import RUN_DEFAULTS, format_table, run_experiment
+    from .studies.run import RUN_DEFAULTS, format_table, run_experiment
     config = load_config(RUN_DEFAULTS, args.config, args.set or ())
     bar = _Progress(args, desc="memsim run", unit="point")
 
@@ -329,6 +350,13 @@ def cmd_run(args):
 
     summary = run_experiment(config, args.out, progress=progress)
     bar.close()
+    from ._outdir import OutputFolder
+    from .plots import plot_energy_per_decision, plot_return_vs_drift
+    folder = OutputFolder.existing(args.out, "run")
+    summary["figures"] = _draw(folder, {
+        "return_vs_drift": (plot_return_vs_drift, (summary,), {}),
+        "energy_per_decision": (plot_energy_per_decision, (summary,), {})})
+    write_json(folder / "summary.json", summary)
     text = (f"memsim {__version__}: spiking agents on memristor tiles, report in {args.out}/\n"
             f"return: mean ± std over episodes of every device instance; energy per decision "
             f"at the first time; int8 x, Loihi x: baseline energy / analog energy\n"
@@ -346,7 +374,7 @@ def cmd_sweep(args):
                        f"command is `memsim sweep plot DIR`)")
     if args.out is None:
         raise CLIError("memsim sweep SPEC needs --out DIR (the results folder)")
-    from .sweep import load_spec, run_sweep
+    from .studies.sweep import load_spec, run_sweep
     spec = load_spec(args.target)
     bar = _Progress(args, desc="memsim sweep", unit="point", smoothing=0.05)
 
@@ -376,7 +404,7 @@ def _sweep_plot(args):
         raise CLIError("memsim sweep plot needs the results folder: memsim sweep plot DIR")
     from ._outdir import OutputFolder
     from .plots import plot_sweep
-    from .sweep import load_results
+    from .studies.sweep import load_results
     folder = OutputFolder.existing(args.extra, "sweep")
     meta, rows = load_results(folder.path)
     if not rows:
@@ -388,7 +416,7 @@ def _sweep_plot(args):
 
 
 def cmd_device_demo(args):
-    from .demo import run_demo
+    from .studies.demo import run_demo
     steps = _Progress(args, desc="memsim device demo")
     started = []
 
@@ -396,9 +424,17 @@ def cmd_device_demo(args):
         steps.update(len(started), 3, msg)     # the steps before this one have finished
         started.append(msg)
 
-    summary = run_demo(args.out, seed=args.seed, n_bootstrap=args.bootstrap, progress=progress)
+    result = run_demo(args.out, seed=args.seed, n_bootstrap=args.bootstrap, progress=progress)
     steps.update(len(started), 3)
     steps.close()
+    from .plots import plot_drift, plot_ramp_fit
+    summary = result.summary
+    _draw(result.folder, {
+        "ramp_fit": (plot_ramp_fit, (result.fit, result.ltp, result.ltd),
+                     {"simulated": result.simulated}),
+        **{f"pcm_drift_{key}": (plot_drift, (records,),
+                                {"title": f"PCM, {key} (2000 devices per target)"})
+           for key, records in summary["pcm_drift"].items()}})
     fit = summary["ramp_fit"]
     lines = [f"memsim {__version__}: device demo, report in {args.out}/",
              f"RRAM ramp fit ({fit['data'].split(':')[0]} data):",

@@ -1,4 +1,8 @@
-"""Matplotlib figures (Agg backend). Every figure is saved with its data beside it.
+"""Matplotlib figures, each saved with its data beside it.
+
+Figures are made as :class:`matplotlib.figure.Figure` objects on their own
+Agg canvas, not through pyplot: drawing here never changes the backend or the
+open figures of the program (or notebook) that calls memsim.
 
 ``save_figure(fig, path, columns)`` writes ``path`` (PNG/PDF/SVG) and, next to
 it, ``<stem>.csv`` with the plotted numbers, both atomically. The data file
@@ -11,13 +15,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib
+import numpy as np
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+from ._io import atomic_path, check_data_file, check_output, write_csv
+from .errors import OutputError
 
-from ._io import atomic_path, check_data_file, check_output, write_csv  # noqa: E402
-from .errors import OutputError  # noqa: E402
+
+def _figure(nrows=1, ncols=1, *, figsize, constrained_layout=False, **subplot_kw):
+    """A new figure on its own Agg canvas and its axes (as ``pyplot.subplots``)."""
+    fig = Figure(figsize=figsize, layout="constrained" if constrained_layout else None)
+    FigureCanvasAgg(fig)
+    return fig, fig.subplots(nrows, ncols, **subplot_kw)
 
 #: Columns of the learning curve's data file (:func:`plot_learning_curve`).
 LEARNING_CURVE_COLUMNS = ("episode", "return", "running_mean", "seconds")
@@ -74,14 +84,9 @@ def save_figure(fig, path, columns):
     path = Path(path)
     names = list(columns)
     csv_path = data_path(path)
-    try:
-        check_data_file(csv_path, names, f"data file of the figure {path.name}")
-    except BaseException:
-        plt.close(fig)
-        raise
+    check_data_file(csv_path, names, f"data file of the figure {path.name}")
     with atomic_path(path) as tmp:
         fig.savefig(tmp, format=path.suffix.lstrip(".") or "png", dpi=120)
-    plt.close(fig)
     cols = [np.asarray(columns[n]).ravel() for n in names]
     n_rows = max((c.size for c in cols), default=0)
     write_csv(csv_path, names, ([repr(float(c[i])) if i < c.size else "" for c in cols]
@@ -101,7 +106,7 @@ def plot_ramp_fit(fit, ltp_runs, ltd_runs, path, *, simulated=None):
     simulated : dict, optional
         ``{"ltp": (mean, std), "ltd": (mean, std)}`` arrays (S) per pulse.
     """
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4), sharey=True)
+    fig, axes = _figure(1, 2, figsize=(10, 4), sharey=True)
     m_ltp, m_ltd = fit.curves(max(r.size for r in ltp_runs), max(r.size for r in ltd_runs))
     columns = {}
     for ax, runs, model, label in ((axes[0], ltp_runs, m_ltp, "ltp"),
@@ -136,7 +141,7 @@ def plot_drift(records, path, *, title="PCM conductance against time"):
         From :func:`memsim.devices.simulate.simulate_targets` (times > 0 plotted).
     path : str or Path
     """
-    fig, ax = plt.subplots(figsize=(6, 4))
+    fig, ax = _figure(figsize=(6, 4))
     targets = sorted({r["target"] for r in records})
     for i, tg in enumerate(targets):
         rows = sorted((r for r in records if r["target"] == tg and r["time"] > 0),
@@ -195,7 +200,7 @@ def plot_crossbar_maps(g, v, solution, path, *, iv=None):
     v_dev = v_row - v_col
     i_dev = iv.current(g, v_dev)
     ideal = iv.current(g, v[:, None]).sum(axis=0)
-    fig, axes = plt.subplots(2, 3, figsize=(14, 8), constrained_layout=True)
+    fig, axes = _figure(2, 3, figsize=(14, 8), constrained_layout=True)
     panels = [(v_row, "row-wire node voltage (V)"), (v_col, "column-wire node voltage (V)"),
               (v_dev, "voltage across device (V)"), (i_dev * 1e6, "device current (µA)")]
     for ax, (data, title) in zip(axes.flat, panels):
@@ -212,14 +217,14 @@ def plot_crossbar_maps(g, v, solution, path, *, iv=None):
     ax.hist(v_dev.ravel(), bins=50)
     ax.set(xlabel="voltage across device (V)", ylabel="devices", title="device voltages")
     rows, colidx = np.indices(g.shape)
-    fig_path, data_path = save_figure(fig, path, {
+    fig_path, csv_path = save_figure(fig, path, {
         "row": rows, "column": colidx, "v_row_V": v_row, "v_col_V": v_col,
         "v_device_V": v_dev, "i_device_A": i_dev, "sense_column": cols,
         "i_sense_A": solution.currents[0], "i_ideal_A": ideal})
     nonzero = np.abs(ideal) > 0
     worst = float(np.max(np.abs(solution.currents[0] - ideal)[nonzero] / np.abs(ideal[nonzero]))
                   ) if nonzero.any() else 0.0
-    return {"figure": str(fig_path), "data": str(data_path),
+    return {"figure": str(fig_path), "data": str(csv_path),
             "min_device_voltage": float(v_dev.min()), "max_source_voltage": float(np.max(v)),
             "worst_column_error": worst}
 
@@ -243,10 +248,10 @@ def plot_energy_breakdown(report, path):
     systems = {"analog tiles": report["energy_per_inference"]["components"]}
     systems.update({name: b["components"] for name, b in report["baselines"].items()})
     names = list(systems)
-    fig, ax = plt.subplots(figsize=(10, 5.5), constrained_layout=True)
+    fig, ax = _figure(figsize=(10, 5.5), constrained_layout=True)
     bottom = np.zeros(len(names))
     columns = {"system_index": np.arange(len(names))}
-    cmap = plt.get_cmap("tab20")
+    cmap = matplotlib.colormaps["tab20"]
     for k, comp in enumerate(COMPONENTS):
         joules = np.array([systems[n].get(comp, {}).get("joules", 0.0) for n in names])
         if not joules.any():
@@ -283,7 +288,7 @@ def plot_learning_curve(log_rows, path, *, target=None, window=20, title="learni
     episodes, returns, seconds = rows[:, 0], rows[:, 1], rows[:, 3]
     running = np.array([returns[max(0, k - window + 1):k + 1].mean()
                         for k in range(len(returns))])
-    fig, ax = plt.subplots(figsize=(8, 4.5), constrained_layout=True)
+    fig, ax = _figure(figsize=(8, 4.5), constrained_layout=True)
     ax.plot(episodes, returns, lw=0.6, alpha=0.5, label="return")
     ax.plot(episodes, running, lw=1.8, label=f"mean of last {window}")
     if target is not None:
@@ -311,7 +316,7 @@ def plot_return_vs_drift(summary, path):
     table = summary["table"]
     devices = list(dict.fromkeys(r["device"] for r in table if r["device"] != "digital"))
     times = np.asarray(summary["config"]["evaluation"]["times"], dtype=float)
-    fig, axes = plt.subplots(1, len(devices), figsize=(5.5 * len(devices), 4.5), squeeze=False,
+    fig, axes = _figure(1, len(devices), figsize=(5.5 * len(devices), 4.5), squeeze=False,
                              sharey=True, constrained_layout=True)
     columns = {k: [] for k in ("device_index", "policy_index", "t_s", "compensate",
                                "mean_return", "std_return", "std_instance_means")}
@@ -375,7 +380,7 @@ def plot_energy_per_decision(summary, path):
         for name, b in first["baselines"].items():
             labels.append(f"{policy}\n{name}")
             totals.append(b["total_joules"])
-    fig, ax = plt.subplots(figsize=(max(8, 0.7 * len(labels)), 5), constrained_layout=True)
+    fig, ax = _figure(figsize=(max(8, 0.7 * len(labels)), 5), constrained_layout=True)
     colors = ["C0" if "tiles" in label else "C7" for label in labels]
     ax.bar(np.arange(len(labels)), totals, color=colors)
     ax.set_xticks(np.arange(len(labels)), labels, rotation=60, fontsize=7)
@@ -425,7 +430,7 @@ def plot_sweep(meta, rows, folder):
     params = [k for keys, _ in spec["axes"] for k in keys]
     out = {}
     for measure in spec["measures"]:
-        fig, axes = plt.subplots(1, len(params), figsize=(4.5 * len(params), 3.8),
+        fig, axes = _figure(1, len(params), figsize=(4.5 * len(params), 3.8),
                                  squeeze=False, constrained_layout=True)
         columns = {}
         for ax, param in zip(axes[0], params):

@@ -10,7 +10,7 @@ import time
 import numpy as np
 import pytest
 
-from memsim.demo import ramp_traces
+from memsim.devices.simulate import ramp_traces
 from memsim.devices import PulseParams
 from memsim.devices.measured import MEASURED_RAMPS
 

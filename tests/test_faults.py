@@ -21,8 +21,8 @@ import numpy as np
 import pytest
 
 from memsim.config import load_config
-from memsim.demo import ramp_traces
-from memsim.experiment import RUN_DEFAULTS
+from memsim.devices.simulate import ramp_traces
+from memsim.studies.run import RUN_DEFAULTS
 from memsim.devices import PulseParams
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,7 +5,7 @@ Python face: memsim.crossbar.circuit. Inputs are validated there; nothing is
 checked here. Independent reference: memsim.crossbar._reference (a direct
 scipy.sparse solve of the same nodal system, assembled separately).
 
-Network (the convention of memsim's DESIGN.md). M rows, N columns. Row node
+Network (memsim's circuit convention, docs/design.md). M rows, N columns. Row node
 (i, j) and column node (i, j) sit at cell (i, j); device (i, j) of conductance
 G[i, j] joins them. Row i is fed at its left end by its source V[i] through
 ``g0`` (driver output resistance plus one row segment); neighbouring row nodes

@@ -1,6 +1,6 @@
 """Circuit solvers of one crossbar array: ideal, linear IR drop, nonlinear.
 
-Network (memsim's circuit convention, DESIGN.md). An array of M rows and N
+Network (memsim's circuit convention, docs/design.md). An array of M rows and N
 columns has one row-wire node and one column-wire node per cell; device
 (i, j) joins row node (i, j) to column node (i, j). Row i is driven at its
 left end by a source ``V_i`` through the driver output resistance

@@ -1,6 +1,6 @@
 """Tiles: a programmed crossbar array with its peripherals, and matrices split over tiles.
 
-Data path of one matrix-vector product ``y = x @ W`` on a tile (DESIGN.md)::
+Data path of one matrix-vector product ``y = x @ W`` on a tile (docs/design.md)::
 
     x --DAC--> V (rows) --circuit at G(t)--> I (columns) [+ read noise]
       --analog subtraction (I+ - I-, or I - I_ref)--> ADC --> / gain --> y

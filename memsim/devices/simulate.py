@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_generator, check_array, check_memory, check_scalar
+from .pulse import PulseDevice
 
 
 def simulate_targets(device, targets, times, samples, seed, *, compensate=False):
@@ -48,3 +49,26 @@ def simulate_targets(device, targets, times, samples, seed, *, compensate=False)
         records.extend({"target": float(tg), "time": float(t), "mean": float(m),
                         "std": float(s)} for tg, m, s in zip(targets, mean, std))
     return records
+
+
+def ramp_traces(params, n_devices, n_ltp, n_ltd, seed):
+    """Simulated full ramps: ``n_devices`` fresh devices from ``g_min`` up ``n_ltp``
+    pulses and from ``g_max`` down ``n_ltd`` pulses.
+
+    Returns
+    -------
+    ltp, ltd : ndarray
+        Conductance (S), shape (pulses + 1, n_devices), row k after k pulses.
+    """
+    device = PulseDevice(params)
+    rng = np.random.default_rng(seed)
+    traces = []
+    for start, step, n in ((params.g_min, 1, n_ltp), (params.g_max, -1, n_ltd)):
+        state = device.make(n_devices, rng)
+        state.g[:] = start
+        trace = [state.g.copy()]
+        for _ in range(n):
+            device.apply_pulses(state, np.full(n_devices, step), rng)
+            trace.append(state.g.copy())
+        traces.append(np.array(trace))
+    return traces[0], traces[1]

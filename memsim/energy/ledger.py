@@ -78,16 +78,24 @@ class EnergyLedger:
         return {c: {"events": self._events[c], "joules": self._joules[c]}
                 for c in COMPONENTS if c in self._joules}
 
+    def per(self, count):
+        """A new ledger of this one shared over ``count`` (> 0) inferences or
+        decisions: every event count and energy divided by ``count``."""
+        count = _non_negative("count", count)
+        if count == 0:
+            raise InputError("count must be > 0")
+        return self._map(lambda x: x / count)
+
     def scaled(self, factor):
-        """A new ledger with every event count and energy divided by ``factor``
-        (e.g. per inference)."""
+        """A new ledger with every event count and energy multiplied by ``factor`` (>= 0)."""
         factor = _non_negative("factor", factor)
-        if factor == 0:
-            raise InputError("factor must be > 0")
+        return self._map(lambda x: x * factor)
+
+    def _map(self, f):
         out = EnergyLedger()
         for c in self._joules:
-            out._events[c] = self._events[c] / factor
-            out._joules[c] = self._joules[c] / factor
+            out._events[c] = f(self._events[c])
+            out._joules[c] = f(self._joules[c])
         return out
 
     def to_dict(self):

@@ -36,9 +36,10 @@ episodes count in ``max_seconds`` and leave the learner's state unchanged.
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 import time
-from dataclasses import replace
+from dataclasses import asdict, dataclass, is_dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -46,38 +47,84 @@ import numpy as np
 
 from .. import __version__
 from .._io import (check_data_file, check_output, is_path, name_rule, read_json, read_npz,
+                   read_text,
                    to_json, write_bytes, write_csv, write_json)
 from .._validation import check_choice, check_scalar
 from ..config import load_config, merge_config
-from ..devices.pulse import PulseDevice
 from ..errors import DataError, InputError, OutputError
 from ..snn import EpropActorCritic, EpropConfig, GaussianFields, NeuronParams
 from ..snn.rstdp import RstdpAgent, RstdpConfig
-from ..snn.synapses import DigitalSynapses, NoisySynapses, PulseSynapses
+from ..snn.synapses import SynapseConfig, digital
 from .envs import Environment, task
 
 FORMAT = 1                  # policy file layout; bump on incompatible changes
 
-#: Every training key with its default (SI units).
+@dataclass(frozen=True)
+class TrainingConfig:
+    """How long training runs and when it stops (the ``training`` section).
+
+    Parameters
+    ----------
+    episodes : int, default=3000
+        Most episodes (>= 1).
+    max_seconds : float, default=600.0
+        Wall-clock budget (s, > 0); training stops after the episode that
+        passes it.
+    window : int, default=20
+        Episodes in the running mean that is compared with the target.
+    checkpoint_every : int, default=50
+        Episodes between checkpoints.
+    anneal_margin : float, default=75.0
+        The learning rate is cut once, when the window mean first comes
+        within this of the target (return units, >= 0).
+    anneal_factor : float, default=0.1
+        The cut, in [0, 1].
+    stop_at_target : bool, default=True
+        Stop when the criterion is met (else run every episode).
+    greedy_check : int, default=0
+        Greedy episodes that must also meet the target (0: no check).
+    greedy_margin : float, default=0.0
+        What the greedy check must exceed the target by (return units, >= 0).
+    """
+
+    episodes: int = 3000
+    max_seconds: float = 600.0
+    window: int = 20
+    checkpoint_every: int = 50
+    anneal_margin: float = 75.0
+    anneal_factor: float = 0.1
+    stop_at_target: bool = True
+    greedy_check: int = 0
+    greedy_margin: float = 0.0
+
+    def __post_init__(self):
+        for name, low in (("episodes", 1), ("window", 1), ("checkpoint_every", 1),
+                          ("greedy_check", 0)):
+            check_scalar(f"training.{name}", getattr(self, name), low=low, integer=True)
+        check_scalar("training.max_seconds", self.max_seconds, low=0.0, low_inclusive=False)
+        check_scalar("training.anneal_margin", self.anneal_margin, low=0.0)
+        check_scalar("training.anneal_factor", self.anneal_factor, low=0.0, high=1.0)
+        check_scalar("training.greedy_margin", self.greedy_margin, low=0.0)
+
+
+def _defaults(cls, *, exclude=()):
+    """``{field: default}`` of a config dataclass, or of a class's keyword arguments."""
+    if is_dataclass(cls):
+        return {k: v for k, v in asdict(cls()).items() if k not in exclude}
+    return {name: p.default for name, p in inspect.signature(cls).parameters.items()
+            if p.default is not p.empty and name not in exclude}
+
+
+#: Every training key with its default (SI units): the defaults of the classes
+#: each section configures (the encoder, the neurons, each learning rule, the
+#: synapse backend, :class:`TrainingConfig`), not a copy of them.
 TRAIN_DEFAULTS = {
-    "encoder": {"mode": "analog", "n_fields": 8, "width": 1.0, "gain": 1.0, "p_max": 0.5},
-    "neuron": {"dt": 1e-3, "tau_m": 20e-3, "v_th": 1.0, "t_ref": 2e-3, "beta": 0.0,
-               "tau_a": 200e-3, "gamma_pd": 0.3},
-    "eprop": {"n_rec": 100, "steps_per_decision": 5, "tau_out": 5e-3, "lr": 3e-3,
-              "hidden_lr_scale": 0.1, "gamma": 0.99, "lam": 0.9, "c_value": 0.5,
-              "c_entropy": 0.003, "c_rate": 0.1, "rate_target": 0.05, "update_every": 10,
-              "feedback": "random", "w_in_scale": 1.0, "w_rec_scale": 1.0, "w_out_scale": 0.1,
-              "reward_scale": 1.0},
-    "rstdp": {"n_rec": 100, "steps_per_decision": 5, "tau_plus": 20e-3, "tau_minus": 20e-3,
-              "tau_z": 25e-3, "a_plus": 1.0, "a_minus": -1.0, "lr": 1e-3, "epsilon": 0.05,
-              "reward_tau": 100.0, "modulator": "reward", "gamma": 0.99, "lr_value": 1e-3,
-              "w_in_scale": 1.0, "w_rec_scale": 1.0, "w_out_scale": 1.0},
-    "synapses": {"backend": "digital", "relative_noise": 0.0, "absolute_noise": 0.0,
-                 "device": "ag-si", "w_max_in": 1.0, "w_max_rec": 0.6, "w_max_out": 1.0,
-                 "w_max_value": 2.0},
-    "training": {"episodes": 3000, "max_seconds": 600.0, "window": 20,
-                 "checkpoint_every": 50, "anneal_margin": 75.0, "anneal_factor": 0.1,
-                 "stop_at_target": True, "greedy_check": 0, "greedy_margin": 0.0},
+    "encoder": _defaults(GaussianFields),
+    "neuron": _defaults(NeuronParams),
+    "eprop": _defaults(EpropConfig, exclude=("neuron",)),
+    "rstdp": _defaults(RstdpConfig, exclude=("neuron",)),
+    "synapses": _defaults(SynapseConfig),
+    "training": _defaults(TrainingConfig),
 }
 
 #: Per-task changes to :data:`TRAIN_DEFAULTS` (a config file and ``--set``
@@ -128,29 +175,32 @@ def task_defaults(env_name):
 LOG_FIELDS = ("episode", "return", "steps", "seconds", "spikes_per_decision", "mean_rate",
               "write_pulses")
 
-#: Synapse backends a training config can choose (``synapses.backend``):
-#: float weights; float weights read through per-episode device-like noise
-#: (hardware-aware training, memsim.snn.NoisySynapses); differential pairs of
-#: pulse devices written by pulses (in-situ learning, memsim.snn.PulseSynapses).
-BACKENDS = ("digital", "noisy", "pulse")
-
-
 RULES = ("eprop", "rstdp")
 
 
-def build_agent(env_name, config, seed, rule="eprop", synapse_seed=0, *, training=True):
+def digital_backends(config, seed, *, training=True):
+    """The backend factory of a ``synapses`` section (:class:`memsim.snn.SynapseConfig`)
+    that needs no hardware: float weights. Hardware backends come from
+    :func:`memsim.hardware.backend_factory`, which the ``memsim train`` command and
+    :mod:`memsim.studies.train` pass in."""
+    if config.backend != "digital" and (config.backend != "noisy" or training):
+        raise InputError(f"synapses.backend={config.backend!r} is a hardware backend: train "
+                         f"with memsim.studies.train (or `memsim train`), or pass "
+                         f"backends=memsim.hardware.backend_factory")
+    return digital
+
+
+def build_agent(env_name, config, seed, rule="eprop", synapse_seed=0, *, training=True,
+                backends=digital_backends):
     """Encoder and agent (``rule``: e-prop or R-STDP) for ``env_name`` from a config.
 
-    ``synapse_seed`` seeds the backends of ``synapses.backend`` (matrix ``k``
-    of the network gets ``synapse_seed + k``). With ``training=False`` a
-    ``noisy`` backend becomes the digital one: its noise belongs to training.
+    ``backends(SynapseConfig, synapse_seed, training=...)`` gives the factory
+    of the agent's synapse backends (default: float weights only).
     """
     spec = task(env_name)
-    enc = config["encoder"]
-    encoder = GaussianFields(spec.low, spec.high, n_fields=enc["n_fields"], width=enc["width"],
-                             mode=enc["mode"], gain=enc["gain"], p_max=enc["p_max"])
+    encoder = GaussianFields(spec.low, spec.high, **config["encoder"])
     neuron = NeuronParams(**config["neuron"])
-    factory = _synapse_factory(config["synapses"], synapse_seed, training)
+    factory = backends(SynapseConfig(**config["synapses"]), synapse_seed, training=training)
     if check_choice("rule", rule, RULES) == "rstdp":
         agent = RstdpAgent(encoder.n_inputs, spec.n_actions,
                            RstdpConfig(neuron=neuron, **config["rstdp"]), seed=seed,
@@ -160,37 +210,6 @@ def build_agent(env_name, config, seed, rule="eprop", synapse_seed=0, *, trainin
                                  EpropConfig(neuron=neuron, **config["eprop"]), seed=seed,
                                  synapses=factory)
     return encoder, agent
-
-
-def _synapse_factory(sc, seed, training):
-    """A backend factory called once per weight matrix, in the order w_in, w_rec,
-    w_out, w_value (then again in that order when weights are restored)."""
-    backend = check_choice("synapses.backend", sc["backend"], BACKENDS)
-    if backend == "digital" or (backend == "noisy" and not training):
-        return DigitalSynapses
-    calls = []
-    if backend == "noisy":
-        relative = check_scalar("synapses.relative_noise", sc["relative_noise"], low=0.0)
-        absolute = check_scalar("synapses.absolute_noise", sc["absolute_noise"], low=0.0)
-
-        def noisy(w):
-            k = len(calls) % 4
-            calls.append(w)
-            return NoisySynapses(w, seed=seed + k, relative=relative, absolute=absolute)
-        return noisy
-    from ..devices.presets import load_preset
-    device = load_preset(sc["device"]).device()
-    if not isinstance(device, PulseDevice):
-        raise InputError(f"synapses.device must be a pulse-programmed preset for in-situ "
-                         f"learning, got {sc['device']!r} ({type(device).__name__})")
-    w_max = [check_scalar(f"synapses.{k}", sc[k], low=0.0, low_inclusive=False)
-             for k in ("w_max_in", "w_max_rec", "w_max_out", "w_max_value")]
-
-    def pulse(w):
-        k = len(calls) % 4
-        calls.append(w)
-        return PulseSynapses(w, device, seed=seed + k, w_max=w_max[k])
-    return pulse
 
 
 def _inputs(encoder, obs, rng):
@@ -288,18 +307,30 @@ def greedy_check(env, encoder, agent, seed, episode, episodes, target, block=10)
     return float(np.mean(returns)), len(returns)
 
 
-def _paths(out):
+def policy_files(out):
+    """Every file training writes for the policy ``out`` (.npz): ``policy``,
+    ``meta`` (.json), ``log`` (.log.csv), ``ckpt`` and ``ckpt_meta`` (checkpoint)."""
     out = Path(out)
     stem = out.with_suffix("")
     return {"policy": out, "meta": stem.with_suffix(".json"),
-            "log": Path(f"{stem}.log.csv"), "curve": Path(f"{stem}.curve.png"),
-            "ckpt": Path(f"{stem}.ckpt.npz"),
+            "log": Path(f"{stem}.log.csv"), "ckpt": Path(f"{stem}.ckpt.npz"),
             "ckpt_meta": Path(f"{stem}.ckpt.json")}
 
 
 #: What a policy file says of itself inside its .npz: what builds its network
 #: (no timings or outcomes, so the same training gives the same bytes).
 DESCRIPTION = ("format", "env", "rule", "seed", "init", "config")
+
+
+def read_log(path):
+    """Rows of a training log written by :func:`train` (:data:`LOG_FIELDS`), as floats."""
+    text = read_text(path, "training log").splitlines()
+    if not text or text[0].split(",") != list(LOG_FIELDS):
+        raise DataError(f"{path}: not a memsim training log (header {', '.join(LOG_FIELDS)})")
+    try:
+        return [[float(v) for v in line.split(",")] for line in text[1:] if line.strip()]
+    except ValueError as exc:
+        raise DataError(f"{path}: a row of the training log is not numeric ({exc})") from exc
 
 
 def _save(npz_path, meta_path, agent, meta, *, embed):
@@ -340,7 +371,7 @@ def _read_saved(npz_path, meta_path, what):
     return beside, arrays
 
 
-def _agent_from_meta(meta, where):
+def _agent_from_meta(meta, where, backends):
     """Encoder and agent (not yet loaded) that the saved ``meta`` describes."""
     for key in ("env", "rule", "config"):
         if key not in meta:
@@ -355,7 +386,7 @@ def _agent_from_meta(meta, where):
     # synapse backends were configurable were trained on float weights)
     config = merge_config(TRAIN_DEFAULTS, meta["config"], where)
     return build_agent(meta["env"], config, np.random.default_rng(0), meta["rule"],
-                       training=False)
+                       training=False, backends=backends)
 
 
 def _load_state(agent, arrays, where, *, synapses=True):
@@ -388,7 +419,6 @@ def _identity(meta):
 def _check_outputs(paths, meta, init_paths):
     """Before training: every file training writes may be written, and is not an
     input nor a file of another training run or of the user."""
-    from ..plots import LEARNING_CURVE_COLUMNS, data_path
     inputs = [] if init_paths is None else list(init_paths.values())
     for name, path in paths.items():
         check_output(path, "--out" if name == "policy" else f"--out ({path.name})",
@@ -408,11 +438,10 @@ def _check_outputs(paths, meta, init_paths):
                               f"different training run (task, rule, seed, init or config differ); "
                               f"remove it or choose another --out")
     check_data_file(paths["log"], LOG_FIELDS, "training log")
-    check_data_file(data_path(paths["curve"]), LEARNING_CURVE_COLUMNS, "learning-curve data")
 
 
 def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
-          episodes=None, progress=None, command=None, init=None):
+          episodes=None, progress=None, command=None, init=None, backends=digital_backends):
     """Train an agent until it meets the task's target; save the policy.
 
     Parameters
@@ -442,11 +471,18 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
         optimiser state) instead of random weights: e.g. continue learning
         a trained policy on pulse-device synapses (in-situ learning). Its
         network must have the shape this config builds.
+    backends : callable, default=digital_backends
+        ``backends(SynapseConfig, seed, training=...)`` gives the factory of
+        the synapse backends that ``synapses.backend`` names; hardware ones
+        come from :func:`memsim.hardware.backend_factory`
+        (:func:`memsim.studies.train.train` passes it).
 
     Returns
     -------
     dict
-        The policy metadata (also written to ``<out>.json``).
+        The policy metadata (also written to ``<out>.json``). The episode log
+        is ``<out>.log.csv`` (:data:`LOG_FIELDS`); the learning curve is the
+        caller's to draw (``memsim train`` draws ``<out>.curve.png``).
     """
     spec = task(env_name)
     check_choice("rule", rule, RULES)
@@ -454,25 +490,20 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     config = load_config(task_defaults(env_name), config_path, overrides)
     if episodes is not None:
         config["training"]["episodes"] = check_scalar("episodes", episodes, low=1, integer=True)
-    tr = config["training"]
-    n_episodes = check_scalar("training.episodes", tr["episodes"], low=1, integer=True)
-    window = check_scalar("training.window", tr["window"], low=1, integer=True)
-    every = check_scalar("training.checkpoint_every", tr["checkpoint_every"], low=1, integer=True)
-    budget = check_scalar("training.max_seconds", tr["max_seconds"], low=0.0, low_inclusive=False)
-    margin = check_scalar("training.anneal_margin", tr["anneal_margin"], low=0.0)
-    factor = check_scalar("training.anneal_factor", tr["anneal_factor"], low=0.0, high=1.0)
-    n_check = check_scalar("training.greedy_check", tr["greedy_check"], low=0, integer=True)
-    check_bar = spec.target + check_scalar("training.greedy_margin", tr["greedy_margin"],
-                                           low=0.0)
-    paths = _paths(out)
+    tr = TrainingConfig(**config["training"])
+    n_episodes, window, every, budget = tr.episodes, tr.window, tr.checkpoint_every, \
+        tr.max_seconds
+    margin, factor, n_check = tr.anneal_margin, tr.anneal_factor, tr.greedy_check
+    check_bar = spec.target + tr.greedy_margin
+    paths = policy_files(out)
     agent_seq, env_seq, input_seq, synapse_seq = np.random.SeedSequence(seed).spawn(4)
     encoder, agent = build_agent(env_name, config, np.random.default_rng(agent_seq), rule,
-                                 int(synapse_seq.generate_state(1)[0] >> 1))
+                                 int(synapse_seq.generate_state(1)[0] >> 1), backends=backends)
     env_rng, input_rng = np.random.default_rng(env_seq), np.random.default_rng(input_seq)
     meta = {"format": FORMAT, "memsim_version": __version__, "env": env_name, "rule": rule,
             "seed": seed, "config": config, "target": spec.target, "command": command,
             "init": None if init is None else str(init)}
-    init_paths = None if init is None else _paths(policy_path(init, "--init"))
+    init_paths = None if init is None else policy_files(policy_path(init, "--init"))
     _check_outputs(paths, meta, init_paths)
     if init_paths is not None:
         _, arrays = _read_saved(init_paths["policy"], init_paths["meta"], "policy")
@@ -506,7 +537,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
         if full and annealed_at is None and np.mean(recent) >= spec.target - margin:
             agent.config = replace(agent.config, lr=agent.config.lr * factor)
             annealed_at = episode + 1
-        met = tr["stop_at_target"] and full and np.mean(recent) >= spec.target
+        met = tr.stop_at_target and full and np.mean(recent) >= spec.target
         if met and n_check:
             met = False
             if not checks or episode + 1 >= checks[-1][0] + window:
@@ -534,10 +565,6 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
                  "window": window, "write_pulses": _write_pulses(agent),
                  "write_joules": _write_joules(agent)})
     _save(paths["policy"], paths["meta"], agent, meta, embed=_description(meta))
-    if rows:
-        from ..plots import plot_learning_curve
-        plot_learning_curve(rows, paths["curve"], target=spec.target, window=window,
-                            title=f"{env_name}, {rule}, seed {seed}")
     return meta
 
 
@@ -573,7 +600,7 @@ def policy_path(name, what="policy"):
     return folder / f"{name}.npz"
 
 
-def load_policy(name, *, what="policy"):
+def load_policy(name, *, what="policy", backends=digital_backends):
     """Agent, encoder and metadata of a saved policy; refuses other formats.
 
     Parameters
@@ -582,6 +609,8 @@ def load_policy(name, *, what="policy"):
         A shipped policy name or a path (:func:`policy_path`).
     what : str, default="policy"
         The option or config key that named it, for errors.
+    backends : callable, default=digital_backends
+        As for :func:`train` (a policy trained on pulse devices keeps them).
 
     Raises
     ------
@@ -589,14 +618,14 @@ def load_policy(name, *, what="policy"):
         Naming the file: missing, damaged, of another format, metadata that
         does not describe the weights, arrays missing or of other shapes.
     """
-    paths = _paths(policy_path(name, what))
+    paths = policy_files(policy_path(name, what))
     meta, arrays = _read_saved(paths["policy"], paths["meta"], "policy")
-    encoder, agent = _agent_from_meta(meta, str(paths["policy"]))
+    encoder, agent = _agent_from_meta(meta, str(paths["policy"]), backends)
     _load_state(agent, arrays, paths["policy"])
     return agent, encoder, meta
 
 
-def evaluate(path, episodes, seed, *, greedy=True):
+def evaluate(path, episodes, seed, *, greedy=True, backends=digital_backends):
     """Return statistics of a saved policy over ``episodes`` episodes.
 
     Returns
@@ -608,7 +637,7 @@ def evaluate(path, episodes, seed, *, greedy=True):
     """
     episodes = check_scalar("episodes", episodes, low=1, integer=True)
     seed = check_scalar("seed", seed, low=0, integer=True)
-    agent, encoder, meta = load_policy(path)
+    agent, encoder, meta = load_policy(path, backends=backends)
     env_seq, input_seq = np.random.SeedSequence([seed, 1]).spawn(2)
     env_rng, input_rng = np.random.default_rng(env_seq), np.random.default_rng(input_seq)
     agent.rng = np.random.default_rng(seed)

@@ -4,8 +4,9 @@ NeuronParams, NeuronState, neuron_step
     Discrete-time LIF and adaptive LIF neurons with exact decay.
 GaussianFields
     Population coding of observations, as analog currents or spikes.
-DigitalSynapses
-    The float-weight synapse backend (propagate, update).
+DigitalSynapses, digital, SynapseConfig
+    The float-weight synapse backend (propagate, update), its factory, and the
+    description of which backend a network trains on.
 EpropActorCritic, EpropConfig, eligibility_step
     Reward-based e-prop (Bellec et al. 2020): online actor-critic learning.
 RstdpAgent, RstdpConfig
@@ -16,8 +17,8 @@ from .encoders import GaussianFields
 from .eprop import EpropActorCritic, EpropConfig, eligibility_step
 from .neurons import NeuronParams, NeuronState, neuron_step
 from .rstdp import RstdpAgent, RstdpConfig
-from .synapses import DigitalSynapses
+from .synapses import DigitalSynapses, SynapseConfig, digital
 
 __all__ = ["DigitalSynapses", "EpropActorCritic", "EpropConfig", "GaussianFields",
-           "NeuronParams", "NeuronState", "RstdpAgent", "RstdpConfig", "eligibility_step",
-           "neuron_step"]
+           "NeuronParams", "NeuronState", "RstdpAgent", "RstdpConfig", "SynapseConfig",
+           "digital", "eligibility_step", "neuron_step"]

@@ -57,7 +57,7 @@ def restore_synapses(syn, arrays, factory):
         if w.shape != s.shape:
             raise InputError(f"weights/{name} has shape {w.shape}, this network needs "
                              f"{s.shape}")
-        syn[name] = factory(w)
+        syn[name] = factory(name, w)
         prefix = f"synapse/{name}/"
         extra = {k[len(prefix):]: v for k, v in arrays.items() if k.startswith(prefix)}
         if extra and hasattr(syn[name], "load_state_arrays"):

@@ -45,7 +45,7 @@ from .._validation import as_generator, check_choice, check_scalar
 from ..errors import InputError, InputTypeError
 from ._agent import AgentConfig, initial_weights, restore_synapses, synapse_state
 from .neurons import NeuronParams, NeuronState, neuron_step
-from .synapses import DigitalSynapses
+from .synapses import digital
 
 
 def eligibility_step(psi, zbar, eps, beta, rho):
@@ -84,7 +84,7 @@ class EpropConfig(AgentConfig):
         Network steps per environment step.
     tau_out : float, default=5e-3
         Readout time constant (s).
-    lr : float, default=5e-3
+    lr : float, default=3e-3
         Adam step size of the readouts.
     hidden_lr_scale : float, default=0.1
         Step size of input and recurrent weights relative to ``lr``.
@@ -118,7 +118,7 @@ class EpropConfig(AgentConfig):
     neuron: NeuronParams = field(default_factory=NeuronParams)
     steps_per_decision: int = 5
     tau_out: float = 5e-3
-    lr: float = 5e-3
+    lr: float = 3e-3
     hidden_lr_scale: float = 0.1
     gamma: float = 0.99
     lam: float = 0.9
@@ -174,8 +174,9 @@ class EpropActorCritic:
     config : EpropConfig
     seed : int or numpy.random.Generator
         Initial weights, feedback weights and action sampling.
-    synapses : callable, default=DigitalSynapses
-        Backend factory, called with each initial weight matrix.
+    synapses : callable, default=memsim.snn.synapses.digital
+        Backend factory ``synapses(name, weights)``, called with each matrix's
+        name and initial weights (:mod:`memsim.snn.synapses`).
     kernels : bool, default=True
         Run the per-step neuron and eligibility updates in the Cython kernel
         (memsim._kernels._snn); False runs the NumPy reference of the same step.
@@ -183,7 +184,7 @@ class EpropActorCritic:
 
     PARAMS = ("w_in", "w_rec", "w_out", "w_value")
 
-    def __init__(self, n_in, n_actions, config=None, seed=None, synapses=DigitalSynapses,
+    def __init__(self, n_in, n_actions, config=None, seed=None, synapses=digital,
                  kernels=True):
         self.kernels = bool(kernels)
         self.config = EpropConfig() if config is None else config
@@ -194,8 +195,8 @@ class EpropActorCritic:
         n = c.n_rec
         w_in, w_rec, w_out = initial_weights(self.rng, n_in, n, n_actions, c)
         self._synapses = synapses
-        self.syn = {"w_in": synapses(w_in), "w_rec": synapses(w_rec), "w_out": synapses(w_out),
-                    "w_value": synapses(np.zeros((n, 1)))}
+        self.syn = {name: synapses(name, w) for name, w in (
+            ("w_in", w_in), ("w_rec", w_rec), ("w_out", w_out), ("w_value", np.zeros((n, 1))))}
         self.b_random = self.rng.normal(0.0, 1.0 / np.sqrt(n_actions), (n, n_actions))
         self.b_value = self.rng.normal(0.0, 1.0, n)
         self.kappa = np.exp(-c.neuron.dt / c.tau_out)

@@ -48,7 +48,7 @@ from .._validation import as_generator, check_choice, check_scalar
 from ..errors import InputError
 from ._agent import AgentConfig, initial_weights, restore_synapses, synapse_state
 from .neurons import NeuronParams, NeuronState, neuron_step
-from .synapses import DigitalSynapses
+from .synapses import digital
 
 MODULATORS = ("reward", "td")
 
@@ -122,7 +122,7 @@ class RstdpAgent:
 
     PARAMS = ("w_in", "w_rec", "w_out")
 
-    def __init__(self, n_in, n_actions, config=None, seed=None, synapses=DigitalSynapses):
+    def __init__(self, n_in, n_actions, config=None, seed=None, synapses=digital):
         self.config = RstdpConfig() if config is None else config
         c = self.config
         self.n_in = check_scalar("n_in", n_in, low=1, integer=True)
@@ -131,8 +131,8 @@ class RstdpAgent:
         self._synapses = synapses
         w_in, w_rec, w_out = initial_weights(self.rng, n_in, c.n_rec, n_actions, c)
         # excitatory output: every action neuron can be driven from the start
-        self.syn = {"w_in": synapses(w_in), "w_rec": synapses(w_rec),
-                    "w_out": synapses(np.abs(w_out))}
+        self.syn = {"w_in": synapses("w_in", w_in), "w_rec": synapses("w_rec", w_rec),
+                    "w_out": synapses("w_out", np.abs(w_out))}
         self.reward_mean = 0.0
         self.w_value = np.zeros(c.n_rec)
         self.rate = np.zeros(c.n_rec)

@@ -1,13 +1,17 @@
 """Synapses as a backend: how a weight matrix carries input and takes updates.
 
 The network calls only :meth:`propagate` and :meth:`update`, so the same network
-runs on float weights (:class:`DigitalSynapses`), on float weights perturbed as
-a device would perturb them (:class:`NoisySynapses`, for hardware-aware
-training), on differential pairs of pulse-programmed devices that learn by
-write pulses (:class:`PulseSynapses`, in-situ learning) or, through
-:mod:`memsim.hardware`, on analog crossbar tiles behind the same two methods.
-Convention: ``y = x @ W`` with ``W`` of shape (n_pre, n_post), as on a crossbar
-whose rows are the presynaptic inputs.
+runs on float weights (:class:`DigitalSynapses`, the network's own backend) or
+on any hardware backend of :mod:`memsim.hardware` (float weights read through
+device-like noise, pulse-programmed device pairs, crossbar tiles) behind the
+same two methods. Convention: ``y = x @ W`` with ``W`` of shape (n_pre,
+n_post), as on a crossbar whose rows are the presynaptic inputs.
+
+A network is built with a backend *factory*: ``factory(name, weights)`` makes
+the backend of the weight matrix ``name`` (``"w_in"``, ``"w_rec"``,
+``"w_out"``, ``"w_value"``) from its initial weights; :func:`digital` is the
+network's own. Which factory a training run uses is described by
+:class:`SynapseConfig` (the ``synapses`` section of a training config).
 
 A backend whose read is exactly ``x @ forward`` for a float array ``forward``
 that it keeps up to date in place exposes that array; the network's fused
@@ -21,8 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._validation import check_array, check_scalar
-from ..errors import InputTypeError
+from dataclasses import dataclass
+
+from .._validation import check_array, check_choice, check_scalar
 
 
 class DigitalSynapses:
@@ -64,209 +69,52 @@ class DigitalSynapses:
         self.weights += delta
 
 
-class NoisySynapses(DigitalSynapses):
-    """Float weights read through a fresh device-like perturbation every episode.
-
-    For hardware-aware training (noise injection, as in Joshi et al., Nat.
-    Commun. 11:2473, 2020): the learner keeps and updates clean weights
-    ``W``; the reads of an episode use::
-
-        W~ = W (1 + s_rel xi) + s_abs w_max zeta,   w_max = max |W|,
-
-    with ``xi``, ``zeta`` standard normal per synapse, drawn at
-    :meth:`new_episode`. ``s_abs`` plays the programming noise of a device
-    (PCM: 1-4 % of the range, memsim.devices.pcm), ``s_rel`` the per-device
-    spread of drift left after global compensation (PCM at one year:
-    ``sigma_nu ln(t / t0)`` = 0.1-0.3).
-
-    Parameters
-    ----------
-    weights : array_like, shape (n_pre, n_post)
-    seed : int
-        Noise draws: episode ``k`` uses ``default_rng([seed, k])``.
-    relative : float, default=0.0
-        ``s_rel``, >= 0.
-    absolute : float, default=0.0
-        ``s_abs``, fraction of ``max |W|``, >= 0.
-    """
-
-    def __init__(self, weights, *, seed, relative=0.0, absolute=0.0):
-        super().__init__(weights)
-        self.seed = check_scalar("seed", seed, low=0, integer=True)
-        self.relative = check_scalar("relative", relative, low=0.0)
-        self.absolute = check_scalar("absolute", absolute, low=0.0)
-        self.episode = 0
-        self._forward = self.weights.copy()
-        self._xi = np.zeros(self.shape)
-        self._zeta = np.zeros(self.shape)
-
-    @property
-    def forward(self):
-        """The perturbed weights of the current episode."""
-        return self._forward
-
-    def new_episode(self):
-        """Draw the perturbation of the next episode."""
-        rng = np.random.default_rng([self.seed, self.episode])
-        self.episode += 1
-        self._xi = rng.standard_normal(self.shape)
-        self._zeta = rng.standard_normal(self.shape)
-        self._refresh()
-
-    def _refresh(self):
-        w_max = float(np.abs(self.weights).max())
-        self._forward[:] = (self.weights * (1.0 + self.relative * self._xi)
-                            + self.absolute * w_max * self._zeta)
-
-    def update(self, delta):
-        """Add ``delta`` to the clean weights; the episode's perturbation stays."""
-        self.weights += delta
-        self._refresh()
-
-    def state_arrays(self):
-        """The episode counter, the current draws and the seed."""
-        return {"episode": np.array(self.episode), "xi": self._xi, "zeta": self._zeta,
-                "seed": np.array(self.seed)}
-
-    def load_state_arrays(self, arrays):
-        """Restore :meth:`state_arrays`."""
-        self.episode = int(arrays["episode"])
-        self.seed = int(arrays["seed"])
-        self._xi = np.array(arrays["xi"], float)
-        self._zeta = np.array(arrays["zeta"], float)
-        self._refresh()
+def digital(name, weights):
+    """The network's own backend factory: float weights for every matrix ``name``."""
+    return DigitalSynapses(weights)
 
 
-class PulseSynapses(DigitalSynapses):
-    """Weights held by differential pairs of pulse-programmed devices.
+#: Synapse backends a training config can name (``synapses.backend``): float
+#: weights; float weights read through per-episode device-like noise
+#: (hardware-aware training); differential pairs of pulse devices written by
+#: pulses (in-situ learning). The last two are built by memsim.hardware.
+BACKENDS = ("digital", "noisy", "pulse")
 
-    Each weight is a pair ``(G+, G-)`` (memsim.crossbar.mapping, differential
-    scheme, weights beyond ``±w_max`` clipped) read ideally: ``w = (G+ - G-) /
-    g_w``, ``g_w = (g_max - g_min) / w_max``; programming leaves one device of
-    each pair at ``g_min``. Updates become write pulses of the device model
-    (nonlinear, asymmetric LTP/LTD, cycle-to-cycle noise, bounds, finite
-    levels; memsim.devices.pulse) through a digital accumulator with a
-    one-pulse threshold::
 
-        a += dW;   n = trunc(a / dw);   a -= n dw
-
-    and the ``|n|`` pulses keep one device of the pair at its floor: when the
-    update grows ``|w|`` the device holding the weight (the one further
-    above its own ``g_min``) is potentiated ``|n|`` times; when it shrinks
-    ``|w|`` the holder is depressed ``k = min(|n|, ceil(held / dg))`` times
-    (``dg = (g_max - g_min) / levels``: as many as bring it to its floor,
-    nominally) and the other device potentiated ``|n| - k`` times, so that
-    ``w`` can cross zero. ``dw = w_max /
-    levels`` is the nominal weight step of one pulse (the average slope of a
-    full ramp); the devices' true response (smaller near the bounds, noisy)
-    is what the network then reads.
+@dataclass(frozen=True)
+class SynapseConfig:
+    """Which synapse backend a network trains on, and its parameters.
 
     Parameters
     ----------
-    weights : array_like, shape (n_pre, n_post)
-        Initial weights, programmed open loop from reset.
-    device : PulseDevice
-    seed : int
-        Programming randomness: ``default_rng([seed, 0])``; write noise of
-        update ``k``: ``default_rng([seed, k + 1])``.
-    w_max : float
-        Weight that uses the whole conductance range (weight units), > 0: the
-        largest magnitude the pair can hold; choose it with room for the
-        weights to grow.
-
-    Attributes
-    ----------
-    counts : dict
-        ``synaptic_events``, ``propagations``; ``write_pulses`` (pulses
-        applied to devices), ``ltp_pulses``, ``ltd_pulses``, ``updates``; and,
-        when the preset gives pulse amplitudes and widths, ``write_joules``:
-        the energy the pulses dissipate in the devices, ``sum n V^2 G t`` with
-        ``G`` each device's conductance before its pulse train (J; as
-        NeuroSim prices a cell write, V^2 G t per pulse).
+    backend : {"digital", "noisy", "pulse"}, default="digital"
+        See :data:`BACKENDS`.
+    relative_noise, absolute_noise : float, default=0.0
+        ``noisy``: ``s_rel`` and ``s_abs`` of the per-episode perturbation
+        ``W (1 + s_rel xi) + s_abs max|W| zeta`` (dimensionless, >= 0).
+    device : str, default="ag-si"
+        ``pulse``: a pulse-programmed device preset (name or path).
+    w_max_in, w_max_rec, w_max_out, w_max_value : float
+        ``pulse``: weight that uses a pair's whole conductance range, per
+        matrix (weight units, > 0).
     """
 
-    def __init__(self, weights, device, *, seed, w_max):
-        from ..devices.pulse import PulseDevice
-        if not isinstance(device, PulseDevice):
-            raise InputTypeError(f"device must be a PulseDevice (a pulse preset), got {device!r}")
-        super().__init__(weights)
-        self.device = device
-        self.seed = check_scalar("seed", seed, low=0, integer=True)
-        self._set_scale(check_scalar("w_max", w_max, low=0.0, low_inclusive=False))
-        self.state = device.program(self.map.g_target.ravel(),
-                                    np.random.default_rng([self.seed, 0]))
-        self.accumulator = np.zeros(self.shape)
-        self.n_updates = 0
-        self._read()
-        self.counts.update({"write_pulses": 0, "ltp_pulses": 0, "ltd_pulses": 0,
-                            "updates": 0})
-        p = device.params
-        if p.t_ltp > 0 and p.t_ltd > 0 and p.v_ltp != 0 and p.v_ltd != 0:
-            self.counts["write_joules"] = 0.0
+    backend: str = "digital"
+    relative_noise: float = 0.0
+    absolute_noise: float = 0.0
+    device: str = "ag-si"
+    w_max_in: float = 1.0
+    w_max_rec: float = 0.6
+    w_max_out: float = 1.0
+    w_max_value: float = 2.0
 
-    def _set_scale(self, w_max):
-        from ..crossbar.mapping import map_weights
-        self.w_max = w_max
-        self.map = map_weights(self.weights, self.device.g_min, self.device.g_max,
-                               clip="fixed", clip_value=w_max)
-        self.dw = w_max / self.device.params.levels
-        self.dg = (self.device.g_max - self.device.g_min) / self.device.params.levels
+    def __post_init__(self):
+        check_choice("synapses.backend", self.backend, BACKENDS)
+        for name in ("relative_noise", "absolute_noise"):
+            check_scalar(f"synapses.{name}", getattr(self, name), low=0.0)
+        for name in ("w_max_in", "w_max_rec", "w_max_out", "w_max_value"):
+            check_scalar(f"synapses.{name}", getattr(self, name), low=0.0, low_inclusive=False)
 
-    def _read(self):
-        self.weights[:] = self.map.weights_from_conductances(
-            self.state.g.reshape(self.map.g_target.shape))
-
-    def update(self, delta):
-        """Accumulate ``delta`` and fire the whole pulses it amounts to."""
-        self.accumulator += delta
-        n = np.trunc(self.accumulator / self.dw)
-        self.accumulator -= n * self.dw
-        self.n_updates += 1
-        self.counts["updates"] += 1
-        if not n.any():
-            return
-        n = n.astype(np.int64)
-        shape = self.map.g_target.shape
-        above = (self.state.g - np.broadcast_to(self.state.g_min, self.state.g.shape)
-                 ).reshape(shape)                       # each device above its own floor
-        plus_holds = above[:, 0::2] >= above[:, 1::2]
-        held = np.where(plus_holds, above[:, 0::2], above[:, 1::2])
-        m = np.abs(n)
-        shrink = np.where(plus_holds, n < 0, n > 0)
-        k = np.where(shrink, np.minimum(m, np.ceil(held / self.dg)).astype(np.int64), 0)
-        rest = m - k
-        pulses = np.empty(shape, dtype=np.int64)
-        pulses[:, 0::2] = np.where(plus_holds, np.where(shrink, -k, m), np.where(shrink, rest, 0))
-        pulses[:, 1::2] = np.where(plus_holds, np.where(shrink, rest, 0), np.where(shrink, -k, m))
-        flat = pulses.ravel()
-        if "write_joules" in self.counts:
-            p = self.device.params
-            pulse_joules = np.where(flat > 0, p.v_ltp ** 2 * p.t_ltp, p.v_ltd ** 2 * p.t_ltd)
-            self.counts["write_joules"] += float(np.sum(np.abs(flat) * pulse_joules
-                                                        * self.state.g))
-        self.device.apply_pulses(self.state, flat,
-                                 np.random.default_rng([self.seed, self.n_updates]))
-        self.counts["write_pulses"] += int(np.abs(pulses).sum())
-        self.counts["ltp_pulses"] += int(pulses[pulses > 0].sum())
-        self.counts["ltd_pulses"] += int(-pulses[pulses < 0].sum())
-        self._read()
-
-    def state_arrays(self):
-        """Device conductances and parameters, the accumulator, the update count, w_max
-        and the seed of the write noise."""
-        s = self.state
-        return {"g": s.g, "a_ltp": s.a_ltp, "a_ltd": s.a_ltd, "g_min": s.g_min,
-                "g_max": s.g_max, "stuck": s.stuck, "accumulator": self.accumulator,
-                "n_updates": np.array(self.n_updates), "w_max": np.array(self.w_max),
-                "seed": np.array(self.seed)}
-
-    def load_state_arrays(self, arrays):
-        """Restore :meth:`state_arrays`."""
-        from ..devices.pulse import PulseState
-        self.state = PulseState(*(np.array(arrays[k]) for k in
-                                  ("g", "a_ltp", "a_ltd", "g_min", "g_max", "stuck")))
-        self.accumulator = np.array(arrays["accumulator"], float)
-        self.n_updates = int(arrays["n_updates"])
-        self.seed = int(arrays["seed"])
-        self._set_scale(float(arrays["w_max"]))
-        self._read()
+    def w_max(self, name):
+        """``w_max`` of the weight matrix ``name`` (``"w_in"`` ... ``"w_value"``)."""
+        return getattr(self, "w_max_" + name[2:])

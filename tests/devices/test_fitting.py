@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from memsim.demo import ramp_traces
+from memsim.devices.simulate import ramp_traces
 from memsim.devices import PCM, PCMParams, PulseParams
 from memsim.devices.fitting import FitError, fit_drift, fit_pulse_ramps
 from memsim.devices.measured import read_ramps

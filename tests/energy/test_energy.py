@@ -9,9 +9,9 @@ import pytest
 from memsim.config import ConfigError, load_config
 from memsim.crossbar import ADC, DAC, Tile, Wires
 from memsim.devices import PCM, PCMParams
-from memsim.energy import (ENERGY_DEFAULTS, EnergyLedger, TechnologyError, Workload, baseline,
-                           energy_scale, gpu, int8_accelerator, load_technology, loihi,
-                           run_energy, tile_ledger)
+from memsim.energy import (EnergyLedger, TechnologyError, Workload, baseline, energy_scale, gpu,
+                           int8_accelerator, load_technology, loihi, tile_ledger)
+from memsim.studies.energy import ENERGY_DEFAULTS, run_energy
 from memsim.energy.technology import technology_from_toml
 
 IDEAL_PCM = PCM(PCMParams(prog_noise_scale=0.0, drift_scale=0.0, read_noise_scale=0.0))
@@ -129,8 +129,12 @@ def test_ledger_total_is_the_sum_of_parts_and_refuses_bad_charges():
     for k, e in enumerate(charges):
         ledger.charge(("adc", "driver", "sram")[k % 3], 1, e)
     assert ledger.total == pytest.approx(charges.sum(), rel=1e-15)
-    half = ledger.scaled(2)
-    assert half.total == pytest.approx(ledger.total / 2)
+    half, double = ledger.per(2), ledger.scaled(2)
+    assert half.total == pytest.approx(charges.sum() / 2, rel=1e-15)
+    assert double.total == pytest.approx(2 * charges.sum(), rel=1e-15)
+    assert half.breakdown()["adc"]["events"] == 17 / 2        # 17 of the 50 charges
+    with pytest.raises(ValueError, match="count must be > 0"):
+        ledger.per(0)
     with pytest.raises(ValueError, match="unknown energy component 'laser'"):
         ledger.charge("laser", 1, 1e-12)
     with pytest.raises(ValueError, match="joules_each must be finite and >= 0"):

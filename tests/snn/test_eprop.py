@@ -155,7 +155,7 @@ def test_cython_step_equals_numpy_step(beta, input_kind):
     NumPy reference reach the same weights, spikes and synaptic-event counts."""
     config = EpropConfig(n_rec=24, neuron=NeuronParams(beta=beta), update_every=3,
                          w_in_scale=3.0)
-    variants = [dict(kernels=True), dict(kernels=True, synapses=OtherSynapses),
+    variants = [dict(kernels=True), dict(kernels=True, synapses=lambda name, w: OtherSynapses(w)),
                 dict(kernels=False)]
     nets = [EpropActorCritic(8, 3, config, seed=4, **v) for v in variants]
     assert nets[0]._fused is not None and nets[1]._fused is None

@@ -7,7 +7,10 @@ import json
 import numpy as np
 import pytest
 
-from memsim.rl import Environment, evaluate, load_policy, train
+from memsim.plots import plot_learning_curve
+from memsim.rl import Environment
+from memsim.rl.train import read_log
+from memsim.studies.train import evaluate, load_policy, train
 
 SMALL = ["eprop.n_rec=16", "training.checkpoint_every=3"]
 
@@ -25,6 +28,8 @@ def test_train_resume_equals_uninterrupted(tmp_path):
     meta = json.loads((tmp_path / "whole.json").read_text())
     assert meta["config"]["eprop"]["n_rec"] == 16 and meta["memsim_version"]
     assert meta["criterion_met"] is False
+    plot_learning_curve(read_log(tmp_path / "whole.log.csv"), tmp_path / "whole.curve.png",
+                        window=20)
     curve = np.loadtxt(tmp_path / "whole.curve.csv", delimiter=",", skiprows=1)
     assert np.array_equal(curve[:, 1], log_a[:, 1])
     assert curve[-1, 2] == pytest.approx(log_a[:, 1].mean())      # window 20 > 8 episodes

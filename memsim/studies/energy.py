@@ -1,8 +1,8 @@
-"""Energy per inference of a layered network on analog tiles, against digital baselines.
+"""The energy study (``memsim energy``): a layered network on analog tiles against baselines.
 
 The network is simulated on :class:`memsim.crossbar.TiledMatrix` layers with
 random weights and random inputs of the configured activity; the tiles count
-their events and the technology prices them (:func:`tile_ledger`). The same
+their events and the technology prices them (:func:`memsim.energy.network_ledger`). The same
 network with the same activity is priced on every baseline of
 :mod:`memsim.energy.baselines`.
 """
@@ -13,10 +13,9 @@ import numpy as np
 
 from .._validation import as_generator, check_choice, check_memory, check_scalar
 from ..crossbar import ADC, DAC, TiledMatrix, Wires
+from ..energy import (ADC_MODELS, BASELINES, EnergyLedger, Workload, baseline, load_technology,
+                      network_ledger)
 from ..errors import InputError
-from .baselines import BASELINES, Workload, baseline
-from .ledger import EnergyLedger
-from .technology import ADC_MODELS, load_technology
 
 #: Every key of an energy config, with its default (SI units).
 ENERGY_DEFAULTS = {
@@ -44,58 +43,6 @@ ENERGY_DEFAULTS = {
         "t": 1.0,                      # s after programming
     },
 }
-
-
-def tile_ledger(counts, tech, *, adc_bits, adc_model="walden"):
-    """Price the counts of a tile or tiled matrix with a ``cim`` technology.
-
-    Parameters
-    ----------
-    counts : dict
-        :attr:`memsim.crossbar.TiledMatrix.counts` (or a Tile's counts merged
-        with its ``dac_`` and ``adc_`` counts).
-    tech : Technology
-    adc_bits : int
-    adc_model : {"walden", "neurosim-sar"}
-
-    Returns
-    -------
-    EnergyLedger
-        ``array_read`` (solved dissipation), ``row_charging``
-        (``c_row_per_cell * sum n_cols V^2``), ``driver`` (per activation),
-        ``adc`` (per conversion) and ``accumulate`` (per partial sum).
-    """
-    if tech.kind != "cim":
-        raise InputError(f"tile energy needs a 'cim' technology, got {tech.name!r} of kind "
-                         f"{tech.kind!r}")
-    ledger = EnergyLedger()
-    ledger.charge("array_read", counts["reads"], joules=counts["array_joules"])
-    ledger.charge("row_charging", counts["dac_activations"],
-                  joules=tech["c_row_per_cell"] * counts["row_charge_v2"])
-    ledger.charge("driver", counts["dac_activations"], tech["e_driver"])
-    ledger.charge("adc", counts["adc_conversions"], tech.adc_energy(adc_bits, adc_model))
-    ledger.charge("accumulate", counts["accumulations"], tech["e_accumulate"])
-    return ledger
-
-
-def network_ledger(tile_counts, tech, *, adc_bits, adc_model, neuron_updates, routed_spikes,
-                   sram_bits):
-    """Energy of a network whose synapses are tiles and whose neurons are digital.
-
-    :func:`tile_ledger` of the summed tile counts, plus the digital periphery:
-    ``neuron_update`` (per neuron state update), ``spike_routing`` (per spike
-    delivered to the tiles' row drivers) and ``sram`` (per bit of neuron
-    inputs and outputs buffered), each priced by the technology.
-
-    Returns
-    -------
-    EnergyLedger
-    """
-    ledger = tile_ledger(tile_counts, tech, adc_bits=adc_bits, adc_model=adc_model)
-    ledger.charge("neuron_update", neuron_updates, tech["e_neuron_update"])
-    ledger.charge("spike_routing", routed_spikes, tech["e_spike_route"])
-    ledger.charge("sram", sram_bits, tech["e_sram_per_bit"])
-    return ledger
 
 
 def _inputs(rng, n, size, kind, activity):
@@ -176,7 +123,7 @@ def run_energy(config, progress=None):
         exact = x @ w
         errors.append(float(np.linalg.norm(y - exact) / max(np.linalg.norm(exact), 1e-300)))
 
-    per_inf = analog.scaled(n_inf)
+    per_inf = analog.per(n_inf)
     workload = Workload(tuple(layers), tuple(active_inputs))
     total = per_inf.total
     report = {

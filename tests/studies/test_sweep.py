@@ -17,10 +17,10 @@ import pytest
 
 from memsim.config import ConfigError
 from memsim.errors import OutputError
-from memsim.sweep import SweepError, load_results, load_spec, plan, run_sweep
-from memsim.sweep_points import synthetic_point
+from memsim.studies.sweep import SweepError, load_results, load_spec, plan, run_sweep
+from memsim.studies.sweep.points import synthetic_point
 
-REPO = Path(__file__).resolve().parents[1]
+REPO = Path(__file__).resolve().parents[2]
 TILE = """experiment = "tile"
 replicates = 2
 batch = 2

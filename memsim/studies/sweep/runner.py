@@ -49,12 +49,12 @@ import time
 from concurrent.futures import FIRST_COMPLETED
 from pathlib import Path
 
-from . import __version__
-from ._io import write_csv, write_json, write_text
-from ._outdir import OutputFolder
-from .sweep_spec import (SweepError, columns, format_cell, load_results, load_spec, plan,
+from ..._io import write_csv, write_json, write_text
+from ..._outdir import OutputFolder
+from ..._version import __version__
+from .spec import (SweepError, columns, format_cell, load_results, load_spec, plan,
                          point_config, read_parts, spec_hash)
-from .sweep_points import get_experiment, run_batch
+from .points import get_experiment, run_batch
 
 RETRIES = 3           # times a task is retried after its worker died
 

@@ -32,17 +32,17 @@ from dataclasses import replace
 
 import numpy as np
 
-from . import __version__
-from ._io import read_json, write_csv, write_json
-from ._outdir import OutputFolder
-from ._validation import check_scalar
-from .devices.pcm import PCM
-from .devices.presets import load_preset
-from .energy import load_technology
-from .energy.technology import ADC_MODELS
-from .errors import ConfigError, DataError
-from .hardware import decision_energy, deploy, hardware_from_config, record_inputs
-from .rl.train import load_policy
+from .._io import read_json, write_csv, write_json
+from .._outdir import OutputFolder
+from .._validation import check_scalar
+from .._version import __version__
+from ..devices.pcm import PCM
+from ..devices.presets import load_preset
+from ..energy import ADC_MODELS, load_technology
+from ..errors import ConfigError, DataError
+from ..hardware import decision_energy, deploy, hardware_from_config, record_inputs
+from ..rl.train import run_episodes
+from .train import load_policy
 
 #: Every key of a ``memsim run`` config with its default (SI units).
 RUN_DEFAULTS = {
@@ -84,7 +84,7 @@ TIME_LABELS = {1.0: "1 s", 3600.0: "1 h", 86400.0: "1 day", 2592000.0: "30 days"
                31536000.0: "1 year"}
 
 
-def _check(config):
+def check_config(config):
     """Validate a resolved config; return the values the run uses."""
     ev, tile = config["evaluation"], config["tile"]
     if not config["policies"]:
@@ -168,7 +168,6 @@ def _episode_seeds(seed, episodes, what):
 
 def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, tech, digital,
                     hw, adc_model):
-    from .rl.train import run_episodes
     env_seeds = _episode_seeds(seed, episodes, "episodes")
     key = (point["policy"], point["device"], point["instance"], point["t"],
            point["compensate"])
@@ -213,7 +212,7 @@ def evaluate_points(config, done=()):
     iterator of (index, total, result, fresh)
         ``fresh`` is False for a result taken from ``done``.
     """
-    return _points(config, _check(config), done)
+    return _points(config, check_config(config), done)
 
 
 def _points(config, checked, done):
@@ -282,7 +281,7 @@ def run_experiment(config, out, *, progress=None):
     dict
         The summary (also written to ``out/summary.json``).
     """
-    checked = _check(config)
+    checked = check_config(config)
     folder = OutputFolder.open(out, "run", config)
     points_file = folder.path / "points.json"
     done = _stored_points(points_file) if folder.resumed and points_file.is_file() else []
@@ -299,14 +298,6 @@ def run_experiment(config, out, *, progress=None):
     names = list(dict.fromkeys(k for row in table for k in row))
     write_csv(folder / "results.csv", names,
               (["" if row.get(c) is None else row[c] for c in names] for row in table))
-    from .plots import plot_energy_per_decision, plot_return_vs_drift
-    figures = {}
-    for name, plot in (("return_vs_drift", plot_return_vs_drift),
-                       ("energy_per_decision", plot_energy_per_decision)):
-        figure, data = folder.claim(f"{name}.png", f"{name}.csv")
-        figures[name] = [str(p) for p in plot(summary, figure)]
-    summary["figures"] = figures
-    write_json(folder / "summary.json", summary)
     return summary
 
 

@@ -3,50 +3,53 @@
 It fits the pulse model to the measured RRAM ramps that memsim ships
 (:data:`memsim.devices.measured.MEASURED_RAMPS`), simulates PCM drift from 1 s
 to 1 year with and without compensation and every pulse preset, and writes a
-report folder: ``summary.json``, figures with their data (CSV) beside them, and
-the fitted device as a preset TOML.
+report folder: ``summary.json`` and the fitted device as a preset TOML; the
+command line adds the figures, each with its data (CSV) beside it.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 
 import numpy as np
 
-from . import __version__
-from ._io import write_json
-from ._outdir import OutputFolder
-from ._validation import check_scalar
-from .devices.fitting import fit_pulse_ramps
-from .devices.measured import MEASURED_RAMPS, read_ramps
-from .devices.presets import list_presets, load_preset, save_preset
-from .devices.pulse import PulseDevice
-from .devices.simulate import simulate_targets
-from .plots import plot_drift, plot_ramp_fit
+from .._io import write_json
+from .._outdir import OutputFolder
+from .._validation import check_scalar
+from .._version import __version__
+from ..devices.fitting import fit_pulse_ramps
+from ..devices.measured import MEASURED_RAMPS, read_ramps
+from ..devices.presets import list_presets, load_preset, save_preset
+from ..devices.simulate import ramp_traces, simulate_targets
 
 DRIFT_TIMES = (1.0, 3600.0, 86400.0, 2.592e6, 3.1536e7)   # 1 s, 1 h, 1 day, 30 days, 1 year
 
 
-def ramp_traces(params, n_devices, n_ltp, n_ltd, seed):
-    """Simulated full ramps: ``n_devices`` fresh devices from ``g_min`` up ``n_ltp``
-    pulses and from ``g_max`` down ``n_ltd`` pulses.
+@dataclass(frozen=True)
+class DemoResult:
+    """What :func:`run_demo` found: its summary and the data of its figures.
 
-    Returns
-    -------
-    ltp, ltd : ndarray
-        Conductance (S), shape (pulses + 1, n_devices), row k after k pulses.
+    Attributes
+    ----------
+    summary : dict
+        As written to ``summary.json``; ``summary["pcm_drift"]`` holds the
+        drift records (compensated and not) that the drift figures show.
+    folder : memsim._outdir.OutputFolder
+        The report folder (figures are added to it).
+    fit : memsim.devices.fitting.PulseFit
+    ltp, ltd : list of ndarray
+        The measured ramps (S per pulse).
+    simulated : dict
+        ``{"ltp": (mean, std), "ltd": (mean, std)}`` of 200 simulated devices
+        of the fitted model (S per pulse).
     """
-    device = PulseDevice(params)
-    rng = np.random.default_rng(seed)
-    traces = []
-    for start, step, n in ((params.g_min, 1, n_ltp), (params.g_max, -1, n_ltd)):
-        state = device.make(n_devices, rng)
-        state.g[:] = start
-        trace = [state.g.copy()]
-        for _ in range(n):
-            device.apply_pulses(state, np.full(n_devices, step), rng)
-            trace.append(state.g.copy())
-        traces.append(np.array(trace))
-    return traces[0], traces[1]
+
+    summary: dict
+    folder: OutputFolder
+    fit: object
+    ltp: list
+    ltd: list
+    simulated: dict
 
 
 def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
@@ -66,8 +69,10 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
 
     Returns
     -------
-    dict
-        The summary also written to ``summary.json``.
+    DemoResult
+        The summary (also written to ``summary.json``) and the data of its
+        figures, for :mod:`memsim.plots` (``memsim device demo`` draws them
+        into the folder).
     """
     seed = check_scalar("seed", seed, low=0, integer=True)
     n_bootstrap = check_scalar("n_bootstrap", n_bootstrap, low=0, integer=True)
@@ -85,8 +90,6 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
                                    max(r.size for r in ltd) - 1, seed + 1)
     sim = {"ltp": (sim_ltp.mean(axis=1), sim_ltp.std(axis=1)),
            "ltd": (sim_ltd.mean(axis=1), sim_ltd.std(axis=1))}
-    out.claim("ramp_fit.png", "ramp_fit.csv")
-    plot_ramp_fit(fit, ltp, ltd, out.path / "ramp_fit.png", simulated=sim)
     save_preset(fit.to_preset("fitted-rram", f"memsim device fit of {data_source}"),
                 out / "fitted-rram.toml")
     summary["ramp_fit"] = {"data": data_source, **fit.to_dict()}
@@ -100,9 +103,6 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
         records = simulate_targets(pcm, targets, times, 2000, seed + 2, compensate=comp)
         key = "compensated" if comp else "uncompensated"
         summary["pcm_drift"][key] = records
-        figure, _ = out.claim(f"pcm_drift_{key}.png", f"pcm_drift_{key}.csv")
-        plot_drift(records, figure,
-                   title=f"PCM, {key} (2000 devices per target)")
 
     say("simulating pulse presets")
     summary["presets"] = {}
@@ -122,4 +122,4 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
             "ltp_pulses_to_mid": int(np.argmax(ltp_mean >= mid)),
         }
     write_json(out / "summary.json", summary)
-    return summary
+    return DemoResult(summary, out, fit, ltp, ltd, sim)

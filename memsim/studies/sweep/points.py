@@ -36,7 +36,7 @@ from typing import Callable
 
 import numpy as np
 
-from .config import ConfigError
+from ...errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -76,7 +76,7 @@ RUN_MEASURES = ("mean_return", "std_return", "std_instance_means", "spikes_per_d
 
 
 def _check_run(config):
-    from .experiment import _check
+    from ..run import check_config
     for key, values in (("policies", config["policies"]), ("devices", config["devices"]),
                         ("evaluation.times", config["evaluation"]["times"]),
                         ("evaluation.compensate", config["evaluation"]["compensate"])):
@@ -84,12 +84,12 @@ def _check_run(config):
             raise ConfigError(f"{key} has {len(values)} values {values!r} at a sweep point; "
                               f"a run point takes one: sweep over it in [grid] or give "
                               f"one value in [base]")
-    _check(config)
+    check_config(config)
 
 
 def run_point(config):
     """Measures of the device row of a one-policy, one-device ``memsim run`` config."""
-    from .experiment import evaluate_points, summarise
+    from ..run import evaluate_points, summarise
     _check_run(config)
     results = [r for _, _, r, _ in evaluate_points(config)]
     table = summarise(config, results)["table"]
@@ -121,8 +121,8 @@ TILE_DEFAULTS = {
 
 
 def _check_tile(config):
-    from ._validation import check_scalar
-    from .devices.presets import load_preset
+    from ..._validation import check_scalar
+    from ...devices.presets import load_preset
     load_preset(config["device"])
     for key in ("rows", "cols"):
         check_scalar(key, config[key], low=2, integer=True)
@@ -145,7 +145,7 @@ def tile_point(config):
     deviation ``1/sqrt(rows)``), the inputs, the programming and the reads
     draw from four streams spawned from ``SeedSequence(seed)``.
     """
-    from .crossbar import ADC, DAC, TiledMatrix, Wires
+    from ...crossbar import ADC, DAC, TiledMatrix, Wires
     _check_tile(config)
     c = config
     w_seq, x_seq, prog_seq, read_seq = np.random.SeedSequence(c["seed"]).spawn(4)
@@ -206,7 +206,7 @@ EXPERIMENTS = {
 def get_experiment(name):
     """The :class:`Experiment` named ``name`` (shipped) or ``"module:attribute"``."""
     if name == "run":
-        from .experiment import RUN_DEFAULTS
+        from ..run import RUN_DEFAULTS
         return Experiment(RUN_DEFAULTS, run_point, RUN_MEASURES, "evaluation.seed", batch=1,
                           check=_check_run)
     if name in EXPERIMENTS:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import parse_toml, read_json, read_named
-from .config import ConfigError, merge_config
-from .errors import DataError, InputError
-from .sweep_points import get_experiment
+from ..._io import parse_toml, read_json, read_named
+from ...config import merge_config
+from ...errors import ConfigError, DataError, InputError
+from .points import get_experiment
 
 SPEC_KEYS = ("experiment", "seed", "replicates", "measures", "batch", "base", "grid", "random")
 
