@@ -17,7 +17,7 @@ import numpy as np
 from ._io import check_data_file, check_output, read_npy, to_json, write_json
 from ._validation import check_array
 from ._version import __version__
-from .errors import ConvergenceError, InputError, MemsimError
+from .errors import ComputationError, InputError, MemsimError
 
 EXIT_USAGE = 2        # bad input
 EXIT_FAILURE = 1      # a computation that did not succeed (e.g. did not converge)
@@ -622,7 +622,8 @@ def main(argv=None):
     """Entry point of the ``memsim`` console command; returns the exit code.
 
     A :class:`memsim.errors.MemsimError` is printed as one line: exit 2 for
-    bad input, 1 for a computation that did not converge. Any other exception
+    bad input, 1 for a computation that did not succeed (no convergence, a
+    failed factorisation). Any other exception
     is a bug in memsim and keeps its traceback.
     """
     parser = build_parser()
@@ -632,7 +633,7 @@ def main(argv=None):
     except MemsimError as exc:
         _close_bars()
         print(f"memsim: error: {exc}", file=sys.stderr)
-        return EXIT_FAILURE if isinstance(exc, ConvergenceError) else EXIT_USAGE
+        return EXIT_FAILURE if isinstance(exc, ComputationError) else EXIT_USAGE
     except MemoryError as exc:
         _close_bars()
         print(f"memsim: error: out of memory ({exc or 'allocation failed'}); ask for "

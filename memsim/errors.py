@@ -4,7 +4,9 @@ Input errors (a bad value, config, file or output place) derive from
 :class:`InputError`, which is also a ``ValueError`` (and
 :class:`InputTypeError` also a ``TypeError``), so code written against the
 built-in exceptions keeps working. A computation that ran but did not succeed
-(a solver that did not converge) is a :class:`ConvergenceError`.
+is a :class:`ComputationError`: a solver that did not converge
+(:class:`ConvergenceError`) or a factorisation that failed
+(:class:`FactorizationError`).
 
 The command line prints a ``MemsimError`` as one line (exit 2 for input errors,
 1 for failed computations); any other exception is a bug in memsim and keeps
@@ -47,8 +49,12 @@ class OutputError(InputError):
     a path it cannot write, an output that is also an input."""
 
 
-class ConvergenceError(MemsimError, RuntimeError):
-    """A solve that did not reach its tolerance.
+class ComputationError(MemsimError, RuntimeError):
+    """A computation that ran on valid input and did not succeed."""
+
+
+class ConvergenceError(ComputationError):
+    """An iterative solve that did not reach its tolerance.
 
     Attributes
     ----------
@@ -68,3 +74,19 @@ class ConvergenceError(MemsimError, RuntimeError):
         self.rtol = rtol
         self.n_iter = n_iter
         self.index = index
+
+
+class FactorizationError(ComputationError):
+    """A direct factorisation that failed: a block of a system that should be
+    symmetric positive definite was not (rounding on an extreme conductance
+    range, or a model that does not hold).
+
+    Attributes
+    ----------
+    block : int
+        The block (row of the array) at which the factorisation failed.
+    """
+
+    def __init__(self, message, *, block):
+        super().__init__(message)
+        self.block = block

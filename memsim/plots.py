@@ -390,8 +390,8 @@ def plot_energy_per_decision(summary, path):
                                    "energy_per_decision_J": np.array(totals)})
 
 
-SWEEP_UNITS = {"evaluation.times": "s", "t": "s", "r_wire": "Ω", "tile.r_row": "Ω",
-               "tile.r_col": "Ω", "v_read": "V", "tile.v_read": "V",
+SWEEP_UNITS = {"evaluation.times": "s", "read.t": "s", "tile.r_row": "Ω", "tile.r_col": "Ω",
+               "tile.v_read": "V", "calibration.time": "s",
                "energy_per_decision_J": "J", "seconds": "s"}
 
 

@@ -155,7 +155,7 @@ def test_main_job_small_config_and_resume(tmp_path):
     small = ["--set", 'policies=["cartpole-spikes"]', "--set", 'devices=["pcm"]',
              "--set", "evaluation.times=[1.0, 86400.0]", "--set", "evaluation.compensate=[true]",
              "--set", "evaluation.instances=1", "--set", "evaluation.episodes=2",
-             "--set", "tile.calibration_episodes=1"]
+             "--set", "calibration.episodes=1"]
     proc = subprocess.Popen([sys.executable, "-m", "memsim", "run", *small, "--out", str(out)],
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -265,7 +265,7 @@ def test_crossbar_nonconvergence_fails_with_the_residual(circuit_files):
                  "--r-row", "10", "--r-col", "10", "--iv", "sinh", "--v0", "0.01",
                  "--rtol", "1e-300", "--out", "I.npy", cwd=d)
     assert res.returncode == 1
-    assert "relative residual" in res.stderr
+    assert "did not converge for input 0" in res.stderr and "(relative " in res.stderr
     assert not (d / "I.npy").exists()
 
 

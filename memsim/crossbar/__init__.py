@@ -15,9 +15,10 @@ Tile, TiledMatrix
 """
 
 from .circuit import CircuitSolution, ConvergenceError, Crossbar, Solver, Wires
+from .counts import TileCounts
 from .mapping import ConductanceMap, map_weights
 from .peripherals import ADC, DAC
 from .tile import Tile, TiledMatrix
 
-__all__ = ["ConductanceMap", "map_weights", "DAC", "ADC", "CircuitSolution",
+__all__ = ["TileCounts", "ConductanceMap", "map_weights", "DAC", "ADC", "CircuitSolution",
            "ConvergenceError", "Crossbar", "Solver", "Tile", "TiledMatrix", "Wires"]

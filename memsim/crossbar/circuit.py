@@ -35,13 +35,23 @@ nonlinear
     same preconditioned conjugate gradients, with a backtracking line search;
     successive inputs of a batch start from the previous solution.
 
-Convergence contract (iterative paths): the input is converged when the KCL
-residual satisfies ``||F(v)||_2 <= rtol * ||F(v_0)||_2``, where ``F`` is the
-net current leaving every node (A) and ``v_0`` the ideal state (every row
-node at its source voltage, every column node at ground), so that
-``F(v_0)`` holds the device currents of the ideal circuit: the residual is
-measured against the currents the array actually carries. A solve that
-does not reach it raises :class:`ConvergenceError` with the residual reached.
+Convergence contract (iterative paths; every layer that solves circuits,
+:class:`memsim.crossbar.Tile`, :class:`memsim.crossbar.TiledMatrix` and
+:class:`memsim.hardware.AnalogSynapses`, passes its keyword-only ``rtol``,
+``atol`` and ``maxiter`` down to it). An input is converged when its KCL
+residual satisfies::
+
+    ||F(v)||_2 <= max(rtol * ||F(v_0)||_2, atol)
+
+where ``F`` is the net current leaving every node (A), ``v_0`` the ideal state
+(every row node at its source voltage, every column node at ground), so that
+``F(v_0)`` holds the device currents of the ideal circuit and the residual is
+measured against the currents the array actually carries, and ``atol`` is in
+amperes. Each Newton step's inner conjugate-gradient solve must meet its own
+(Eisenstat-Walker) tolerance too. A solve that does not converge raises
+:class:`ConvergenceError` with the residual reached (or, with ``check=False``,
+returns it with ``converged=False``); a direct elimination that meets a block
+that is not positive definite raises :class:`FactorizationError`.
 """
 
 from __future__ import annotations
@@ -56,7 +66,7 @@ from .._cancellable import run_cancellable
 from .._kernels import _circuit
 from .._validation import check_array, check_choice, check_scalar
 from ..devices.iv import Ohmic, Sinh
-from ..errors import ConvergenceError, InputError, InputTypeError
+from ..errors import ConvergenceError, FactorizationError, InputError, InputTypeError
 
 #: Arrays with fewer columns than this build K with single-threaded BLAS: the
 #: LAPACK calls on N x N blocks are too small to share, and a multi-threaded
@@ -94,7 +104,7 @@ THREAD_NODES = 2e5
 
 def _eliminate(g, g0, gr, gc, gend, sources=True, progress=None):
     """The block elimination of the kernel, with the BLAS threading rule; raises
-    :class:`ConvergenceError` if a block is not positive definite.
+    :class:`FactorizationError` if a block is not positive definite.
 
     ``progress(rows_done, rows)`` is called while it runs. Ctrl-C stops it.
     """
@@ -104,8 +114,9 @@ def _eliminate(g, g0, gr, gc, gend, sources=True, progress=None):
                                     threaded=float(m) * n ** 3 >= THREAD_FLOPS,
                                     progress=progress, total=m)
     if info:
-        raise ConvergenceError(f"block {info - 1} of the nodal system is not positive definite",
-                               residual=np.nan, rtol=0.0, n_iter=0, index=-1)
+        raise FactorizationError(f"the effective-matrix elimination failed at row {info - 1}: "
+                                 f"its block of the nodal system is not positive definite",
+                                 block=info - 1)
     return out
 
 
@@ -123,12 +134,23 @@ class Solver(str, enum.Enum):
     NONLINEAR = "nonlinear"
 
 
+def check_tolerances(rtol, atol, maxiter):
+    """The convergence test's ``rtol`` in (0, 1), ``atol`` (A) >= 0 and ``maxiter``
+    (None or an int >= 1), checked (module notes)."""
+    rtol = check_scalar("rtol", rtol, low=0.0, high=1.0, low_inclusive=False,
+                        high_inclusive=False)
+    atol = check_scalar("atol", atol, low=0.0)
+    if maxiter is not None:
+        maxiter = check_scalar("maxiter", maxiter, low=1, integer=True)
+    return rtol, atol, maxiter
+
+
 #: Values a ``solver`` argument or config key takes.
 SOLVERS = ("auto",) + tuple(s.value for s in Solver)
 
 
 def resolve_solver(solver, wires, iv, *, name="solver"):
-    """The :class:`Solver` that ``solver`` names for this wiring and I-V law.
+    """The :class:`Solver` that ``solver`` names for this wiring and I-V law (None: ohmic).
 
     ``"auto"`` picks ``nonlinear`` for non-ohmic devices, ``ideal`` without
     wires and ``linear`` with them. Raises ``InputError`` for a solver that
@@ -137,6 +159,7 @@ def resolve_solver(solver, wires, iv, *, name="solver"):
     config key named in messages.
     """
     solver = check_choice(name, solver, SOLVERS)
+    iv = Ohmic() if iv is None else iv
     if solver == "auto":
         solver = ("nonlinear" if not isinstance(iv, Ohmic) else
                   "ideal" if wires is None else "linear")
@@ -197,14 +220,15 @@ class CircuitSolution:
     currents : ndarray, shape (batch, N)
         Current into each column's sense amplifier (A).
     converged : bool
-        True: every input met the tolerance (otherwise ``solve`` raised).
+        Whether every input met the convergence test (module notes); the
+        ideal and matrix paths are direct and always converge.
     n_iter : ndarray of int, shape (batch,)
         Iterations per input: Newton steps (nonlinear) or conjugate-gradient
         steps (linear, per-input path); 0 for the ideal and matrix paths.
     residual : float
-        Largest relative KCL residual over the batch; 0.0 for the ideal
-        solver and NaN for the matrix path, whose accuracy is that of a
-        direct solve (about 1e-12 relative, see the tests).
+        Largest relative KCL residual ``||F(v)|| / ||F(v_0)||`` over the
+        batch; 0.0 for the ideal solver and NaN for the matrix path, whose
+        accuracy is that of a direct solve (about 1e-12 relative, see the tests).
     v_row, v_col : ndarray, shape (batch, M, N), or None
         Row-wire and column-wire node voltages (V), when asked for.
     driver_currents : ndarray, shape (batch, M), or None
@@ -332,7 +356,7 @@ class Crossbar:
         return self
 
     def solve(self, voltages, *, return_voltages=False, return_driver_currents=False,
-              rtol=1e-12, maxiter=None):
+              rtol=1e-12, atol=0.0, maxiter=None, check=True):
         """Column currents (A) for a batch of row voltages.
 
         Parameters
@@ -346,9 +370,15 @@ class Crossbar:
             path this builds :meth:`driving_point_matrix`).
         rtol : float, default=1e-12
             Relative KCL residual to reach (iterative paths), in (0, 1).
+        atol : float, default=0.0
+            Absolute KCL residual (A) that is enough (iterative paths), >= 0;
+            the test is ``||F|| <= max(rtol ||F(v_0)||, atol)`` (module notes).
         maxiter : int or None
             Newton steps (nonlinear, default 50) or conjugate-gradient steps
             (linear per-input path, default 10 * (M + N) + 100).
+        check : bool, default=True
+            Raise :class:`ConvergenceError` when an input does not converge;
+            with False, return the solution with ``converged=False``.
 
         Returns
         -------
@@ -357,7 +387,9 @@ class Crossbar:
         Raises
         ------
         ConvergenceError
-            If an input does not reach ``rtol``.
+            If an input does not meet the convergence test (and ``check``).
+        FactorizationError
+            If the effective matrix cannot be built (a block not positive definite).
         """
         m, n = self.shape
         v = check_array("voltages", voltages)
@@ -366,13 +398,12 @@ class Crossbar:
         if v.ndim != 2 or v.shape[1] != m:
             raise InputError(f"voltages must have shape (batch, {m}) or ({m},) for an "
                              f"array of {m} rows, got shape {np.shape(voltages)}")
-        rtol = check_scalar("rtol", rtol, low=0.0, high=1.0, low_inclusive=False,
-                            high_inclusive=False)
-        if maxiter is not None:
-            maxiter = check_scalar("maxiter", maxiter, low=1, integer=True)
-        return self._solve(v, return_voltages, return_driver_currents, rtol, maxiter)
+        rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+        return self._solve(v, return_voltages, return_driver_currents, rtol, atol, maxiter,
+                           check)
 
-    def _solve(self, v, return_voltages, return_driver_currents, rtol, maxiter):
+    def _solve(self, v, return_voltages, return_driver_currents, rtol, atol, maxiter,
+               check=True):
         """:meth:`solve` of checked voltages (batch, M): the tiles' hot path."""
         if self.wires is None or self.solver is Solver.IDEAL:
             sol = self._solve_ideal_wiring(v, return_voltages, return_driver_currents)
@@ -383,7 +414,7 @@ class Crossbar:
                                   np.zeros(len(v), dtype=np.int64), float("nan"),
                                   driver_currents=drive)
         else:
-            sol = self._solve_nodal(v, return_voltages, rtol, maxiter)
+            sol = self._solve_nodal(v, return_voltages, rtol, atol, maxiter, check)
             if not return_driver_currents:
                 sol = replace(sol, driver_currents=None)
         return sol
@@ -410,7 +441,7 @@ class Crossbar:
         return CircuitSolution(currents, True, zeros, 0.0, np.repeat(v[:, :, None], n, axis=2),
                                np.zeros((len(v), m, n)), drive)
 
-    def _solve_nodal(self, v, return_voltages, rtol, maxiter):
+    def _solve_nodal(self, v, return_voltages, rtol, atol, maxiter, check):
         m, n = self.shape
         gend = self.wires.conductances[3]
         linear = isinstance(self.iv, Ohmic)
@@ -420,13 +451,18 @@ class Crossbar:
         currents = np.empty((len(v), n))
         drive = np.empty((len(v), m))
         n_iter = np.empty(len(v), dtype=np.int64)
-        worst = 0.0
+        worst, converged = 0.0, True
         nodes = np.empty((len(v), 2, m, n)) if return_voltages else None
         for k, vk in enumerate(v):
-            if linear:
-                it, res = self._cg(vk, u, rtol, maxiter, k)
-            else:
-                it, res = self._newton(vk, u, rtol, maxiter, k)
+            it, res, failure = (self._cg(vk, u, rtol, atol, maxiter) if linear else
+                                self._newton(vk, u, rtol, atol, maxiter))
+            if failure is not None:
+                converged = False
+                if check:
+                    raise ConvergenceError(
+                        f"{'linear' if linear else 'nonlinear'} crossbar solve did not "
+                        f"converge for input {k}: {failure}", residual=res, rtol=rtol,
+                        n_iter=it, index=k)
             currents[k] = gend * u[m * n + (m - 1) * n:]
             drive[k] = -self.wires.conductances[0] * u[:m * n:n]  # g0 (V - v_row[:, 0])
             n_iter[k] = it
@@ -435,8 +471,9 @@ class Crossbar:
                 nodes[k] = u.reshape(2, m, n)
                 nodes[k, 0] += vk[:, None]
         if nodes is None:
-            return CircuitSolution(currents, True, n_iter, worst, driver_currents=drive)
-        return CircuitSolution(currents, True, n_iter, worst, nodes[:, 0], nodes[:, 1], drive)
+            return CircuitSolution(currents, converged, n_iter, worst, driver_currents=drive)
+        return CircuitSolution(currents, converged, n_iter, worst, nodes[:, 0], nodes[:, 1],
+                               drive)
 
     # The nodal unknowns are deviations u from the ideal state (row nodes at
     # their source voltage, column nodes at ground). With wires much more
@@ -444,21 +481,23 @@ class Crossbar:
     # precision, and the residual at u = 0 is the ideal device currents: the
     # physical scale of the convergence test.
 
-    def _cg(self, v, u, rtol, maxiter, index):
-        """Ohmic: solve ``A u = [-G V, G V]`` in place; returns (iterations, rel. residual)."""
+    def _cg(self, v, u, rtol, atol, maxiter):
+        """Ohmic: solve ``A u = [-G V, G V]`` in place.
+
+        Returns ``(iterations, relative residual, failure)``, ``failure`` None
+        or what went wrong."""
         i0 = (self.g * v[:, None]).ravel()
         b = np.concatenate([-i0, i0])
         b_norm = np.linalg.norm(b)
         if b_norm == 0.0:
             u[:] = 0.0
-            return 0, 0.0
-        it, res = _pcg(self.g, self.wires.conductances, b, u, rtol * b_norm, maxiter)
-        if not res <= rtol * b_norm:
-            raise ConvergenceError(
-                f"linear crossbar solve did not converge for input {index}: relative "
-                f"residual {res / b_norm:.3e} after {it} conjugate-gradient iterations, "
-                f"rtol={rtol:g}", residual=res / b_norm, rtol=rtol, n_iter=it, index=index)
-        return it, res / b_norm
+            return 0, 0.0, None
+        tol = max(rtol * b_norm, atol)
+        it, res = _pcg(self.g, self.wires.conductances, b, u, tol, maxiter)
+        failure = None if res <= tol else (
+            f"residual {res:.3e} A (relative {res / b_norm:.3e}) after {it} "
+            f"conjugate-gradient iterations; asked {tol:.3e} A (rtol={rtol:g}, atol={atol:g})")
+        return it, res / b_norm, failure
 
     def _residual(self, v, u, zero_g):
         """KCL residual F(u) (A): wire currents plus device currents."""
@@ -471,31 +510,39 @@ class Crossbar:
         f[mn:] -= i_dev
         return f
 
-    def _newton(self, v, u, rtol, maxiter, index):
-        """Damped inexact Newton on the KCL residual, in place on ``u``."""
+    def _newton(self, v, u, rtol, atol, maxiter):
+        """Damped inexact Newton on the KCL residual, in place on ``u``.
+
+        Returns ``(Newton steps, relative residual, failure)``, ``failure``
+        None or what went wrong: the step budget, a step whose inner solve
+        missed its tolerance, or a line search that found no decrease."""
         m, n = self.shape
         mn = m * n
         zero_g = np.zeros_like(self.g)
         b_norm = np.linalg.norm(self._residual(v, np.zeros_like(u), zero_g))
         if b_norm == 0.0:
             u[:] = 0.0
-            return 0, 0.0
-        tol = rtol * b_norm
+            return 0, 0.0, None
+        tol = max(rtol * b_norm, atol)
         f = self._residual(v, u, zero_g)
         res = np.linalg.norm(f)
         it = 0
+        inner_maxiter = 10 * (m + n) + 100
         while res > tol:
             if it == maxiter:
-                raise ConvergenceError(
-                    f"nonlinear crossbar solve did not converge for input {index}: relative "
-                    f"residual {res / b_norm:.3e} after {it} Newton steps, rtol={rtol:g}",
-                    residual=res / b_norm, rtol=rtol, n_iter=it, index=index)
+                return it, res / b_norm, (f"residual {res:.3e} A (relative {res / b_norm:.3e}) "
+                                          f"after {it} Newton steps; asked {tol:.3e} A "
+                                          f"(rtol={rtol:g}, atol={atol:g})")
             it += 1
             jac = self.iv.conductance(self.g, v[:, None] + (u[:mn] - u[mn:]).reshape(m, n))
             # Eisenstat-Walker forcing: loose inner solves far away, tight near the root
             inner = max(min(0.1, np.sqrt(res / b_norm)) * res, 0.1 * tol)
             step = np.zeros_like(u)
-            _pcg(jac, self.wires.conductances, -f, step, inner, 10 * (m + n) + 100)
+            it_in, res_in = _pcg(jac, self.wires.conductances, -f, step, inner, inner_maxiter)
+            if not res_in <= inner:
+                return it, res / b_norm, (f"the inner conjugate-gradient solve of Newton step "
+                                          f"{it} stopped at {res_in:.3e} A after {it_in} "
+                                          f"iterations, above its tolerance {inner:.3e} A")
             alpha = 1.0
             while True:
                 trial = u + alpha * step
@@ -505,10 +552,9 @@ class Crossbar:
                     break
                 alpha *= 0.5
             if not np.isfinite(res_trial) or res_trial >= res:
-                raise ConvergenceError(
-                    f"nonlinear crossbar solve stalled for input {index}: relative residual "
-                    f"{res / b_norm:.3e} after {it} Newton steps, rtol={rtol:g}",
-                    residual=res / b_norm, rtol=rtol, n_iter=it, index=index)
+                return it, res / b_norm, (f"stalled at residual {res:.3e} A (relative "
+                                          f"{res / b_norm:.3e}) after {it} Newton steps: the "
+                                          f"line search found no decrease")
             u[:] = trial
             f, res = f_trial, res_trial
-        return it, res / b_norm
+        return it, res / b_norm, None

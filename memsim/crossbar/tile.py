@@ -29,22 +29,12 @@ import copy
 import numpy as np
 
 from .._validation import as_generator, check_array, check_scalar
-from ..devices.pcm import PCM
-from ..devices.presets import load_preset
-from ..devices.pulse import PulseDevice
+from ..devices import as_device
 from ..errors import InputError, InputTypeError
-from .circuit import Crossbar
+from .circuit import Crossbar, check_tolerances
+from .counts import TileCounts
 from .mapping import map_weights
 from .peripherals import ADC, DAC
-
-
-def _device(device):
-    if isinstance(device, str):
-        return load_preset(device).device()
-    if not isinstance(device, (PCM, PulseDevice)):
-        raise InputTypeError(f"device must be a PCM, a PulseDevice or a preset name, "
-                             f"got {device!r}")
-    return device
 
 
 class Tile:
@@ -54,7 +44,7 @@ class Tile:
     ----------
     weights : array_like, shape (n_in, n_out)
         Weights of ``y = x @ W``; inputs drive rows.
-    device : PCM, PulseDevice or str
+    device : memsim.devices.Device or str
         Device model, or the name of a preset (``memsim device list``).
     seed : int or numpy.random.Generator
         Source of programming noise, drift exponents and device variation.
@@ -72,6 +62,10 @@ class Tile:
         Device I-V law; None is ohmic.
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
         Circuit solver, see :class:`memsim.crossbar.Crossbar`.
+    rtol, atol, maxiter : float, float, int or None
+        Keyword-only: the convergence test of the circuit solves of every
+        read (:mod:`memsim.crossbar.circuit`); defaults 1e-12, 0 A, the
+        solver's own.
 
     Attributes
     ----------
@@ -79,17 +73,9 @@ class Tile:
         Targets and the gain that turns currents back into weight units.
     state : PCMState or PulseState
         The programmed devices (flattened, row-major over the physical array).
-    counts : dict
-        Events and physical quantities for the energy ledger:
-        ``"reads"``: array reads (one per input vector);
-        ``"array_joules"``: energy the drivers deliver into the array during
-        the read pulses, ``t_read sum_k V_k^T I_drive,k`` (J), from the solved
-        circuit (devices, wires, driver and sense resistances);
-        ``"row_charge_v2"``: ``sum_k sum_i n_cols V_ki^2`` (V^2), so that the
-        energy of charging the row lines is ``c_per_cell * row_charge_v2``
-        (columns sit at virtual ground and do not swing);
-        ``"idle_reads"``: reads with no row driven, whose ADC conversions are
-        skipped when ``gate_idle`` is set.
+    counts : TileCounts
+        Events and physical quantities of the reads so far, for the energy
+        ledger (its DAC's and ADC's included).
     gate_idle : bool
         Whether the ADCs of a read with no active row are gated off (not
         converted, not counted); their outputs are then exactly zero.
@@ -97,8 +83,8 @@ class Tile:
 
     def __init__(self, weights, device, *, seed, scheme="differential", clip="max",
                  clip_value=None, per_column=False, dac=None, adc=None, wires=None, iv=None,
-                 solver="auto", gate_idle=True):
-        self.device = _device(device)
+                 solver="auto", gate_idle=True, rtol=1e-12, atol=0.0, maxiter=None):
+        self.device = as_device(device)
         self.mapping = map_weights(weights, self.device.g_min, self.device.g_max,
                                    scheme=scheme, clip=clip, clip_value=clip_value,
                                    per_column=per_column)
@@ -112,6 +98,7 @@ class Tile:
         if not isinstance(gate_idle, (bool, np.bool_)):
             raise InputTypeError(f"gate_idle must be True or False, got {gate_idle!r}")
         self.gate_idle = bool(gate_idle)
+        self._tolerances = check_tolerances(rtol, atol, maxiter)
         self.state = self.device.program(self.mapping.g_target.ravel(), as_generator(seed))
         self.reset_counts()
         self._reads = {}
@@ -124,29 +111,31 @@ class Tile:
 
     def reset_counts(self):
         """Zero the tile's counts and those of its DAC and ADC."""
-        self.counts = {"reads": 0, "idle_reads": 0, "array_joules": 0.0, "row_charge_v2": 0.0}
+        self._counts = {"reads": 0, "idle_reads": 0, "array_joules": 0.0, "row_charge_v2": 0.0}
         self.dac.reset_counts()
         self.adc.reset_counts()
+
+    @property
+    def counts(self):
+        """:class:`TileCounts` of the reads since the last :meth:`reset_counts`."""
+        c, dac, adc = self._counts, self.dac.counts, self.adc.counts
+        converted = c["reads"] - (c["idle_reads"] if self.gate_idle else 0)
+        return TileCounts(reads=c["reads"], idle_reads=c["idle_reads"],
+                          array_joules=c["array_joules"], row_charge_v2=c["row_charge_v2"],
+                          dac_conversions=dac["conversions"],
+                          dac_activations=dac["activations"], dac_pulses=dac["pulses"],
+                          adc_conversions=adc["conversions"], adc_clipped=adc["clipped"],
+                          accumulations=converted * self.mapping.n_out)
 
     def conductances(self, t=0.0):
         """Conductances (S) of the array ``t`` seconds after programming, without read noise."""
         t = check_scalar("t", t, low=0.0)
-        if isinstance(self.device, PCM):
-            g = np.maximum(self.device.drifted(self.state, t), 0.0)
-            p = self.device.params
-            g = p.faults.apply_stuck(g, self.state.stuck, 0.0, p.g_max)
-        else:
-            g = self.device.read(self.state, t)
-        return g.reshape(self.shape)
+        return self.device.conductances(self.state, t).reshape(self.shape)
 
     def read_noise_std(self, t=0.0):
         """Standard deviation (S) of each device's read noise at ``t``; zeros if none."""
         t = check_scalar("t", t, low=0.0)
-        if not isinstance(self.device, PCM):
-            return np.zeros(self.shape)
-        s = self.device.read_noise_std(self.state, t)
-        s[self.state.stuck != 0] = 0.0
-        return s.reshape(self.shape)
+        return self.device.read_noise_std(self.state, t).reshape(self.shape)
 
     def _at(self, t):
         """What a read at ``t`` needs, computed once per time (the last 4 kept):
@@ -156,8 +145,7 @@ class Tile:
             if len(self._reads) >= 4:
                 self._reads.pop(next(iter(self._reads)))
             g = self.conductances(t)
-            comp = (self.device.compensation_factor(self.state, g.ravel())
-                    if isinstance(self.device, PCM) else 1.0)
+            comp = self.device.compensation_factor(self.state, g.ravel())
             self._reads[t] = (Crossbar(g, self.wires, self.iv, self.solver),
                               self.read_noise_std(t) ** 2, comp)
         return self._reads[t]
@@ -198,11 +186,11 @@ class Tile:
         counts its events."""
         circuit, noise_var, _ = self._at(t)
         v = self.dac._convert(x)
-        sol = circuit._solve(v, False, True, 1e-12, None)
+        sol = circuit._solve(v, False, True, *self._tolerances)
         currents = sol.currents
-        self.counts["reads"] += len(x)
-        self.counts["array_joules"] += self.dac.t_read * float(np.sum(v * sol.driver_currents))
-        self.counts["row_charge_v2"] += self.shape[1] * float(np.sum(v * v))
+        self._counts["reads"] += len(x)
+        self._counts["array_joules"] += self.dac.t_read * float(np.sum(v * sol.driver_currents))
+        self._counts["row_charge_v2"] += self.shape[1] * float(np.sum(v * v))
         if read_noise and noise_var.any():
             if rng is None:
                 raise InputError("seed is required for the read noise of PCM devices; pass "
@@ -243,7 +231,7 @@ class Tile:
         diff = self.mapping._subtract(currents)
         if self.gate_idle:
             active = np.any(v != 0.0, axis=1)
-            self.counts["idle_reads"] += int(np.count_nonzero(~active))
+            self._counts["idle_reads"] += int(np.count_nonzero(~active))
             digital = np.zeros_like(diff)
             if active.any():
                 digital[active] = self.adc._convert(diff[active], rng)
@@ -261,8 +249,10 @@ class Tile:
         """
         percentile = check_scalar("percentile", percentile, low=0.0, high=100.0,
                                   low_inclusive=False)
-        diff = self.mapping.differential_currents(
-            self.circuit(t).solve(self.dac.voltages(check_array("x", x, ndim=2))).currents)
+        rtol, atol, maxiter = self._tolerances
+        diff = self.mapping.differential_currents(self.circuit(t).solve(
+            self.dac.voltages(check_array("x", x, ndim=2)), rtol=rtol, atol=atol,
+            maxiter=maxiter).currents)
         i_max = float(np.percentile(np.abs(diff), percentile))
         if i_max <= 0.0:
             raise InputError("calibrate_adc needs inputs that produce a nonzero current")
@@ -283,7 +273,7 @@ class TiledMatrix:
     ----------
     weights : array_like, shape (n_in, n_out)
         Weights of ``y = x @ W``.
-    device : PCM, PulseDevice or str
+    device : memsim.devices.Device or str
         Device model or preset name.
     seed : int or numpy.random.Generator
         Programming randomness; each tile draws from its own child stream.
@@ -293,15 +283,15 @@ class TiledMatrix:
     dac, adc : DAC, ADC, optional
         Peripherals; every tile gets its own copy (own event counts).
     **tile_options
-        ``scheme``, ``clip``, ``clip_value``, ``per_column``, ``wires``,
-        ``iv``, ``solver`` as for :class:`Tile`.
+        ``wires``, ``iv``, ``solver``, ``gate_idle`` and the keyword-only
+        ``rtol``, ``atol``, ``maxiter`` of its circuit solves, as for :class:`Tile`.
     """
 
     def __init__(self, weights, device, *, seed, tile_shape=(256, 256), dac=None, adc=None,
                  scheme="differential", clip="max", clip_value=None, per_column=False,
                  **tile_options):
         w = check_array("weights", weights, ndim=2)
-        device = _device(device)
+        device = as_device(device)
         rows, cols = (check_scalar("tile_shape", s, low=2, integer=True) for s in tile_shape)
         out_per_tile = cols // 2 if scheme == "differential" else cols - 1
         scale = map_weights(w, device.g_min, device.g_max, scheme=scheme, clip=clip,
@@ -335,20 +325,8 @@ class TiledMatrix:
 
     @property
     def counts(self):
-        """Events summed over tiles (see :attr:`Tile.counts`), the DAC and ADC
-        events (``dac_*``, ``adc_*``) and ``accumulations``: digital additions
-        of tile partial sums into the outputs (one per output of every tile
-        read that was not gated off)."""
-        total = {}
-        for tile in self._all():
-            parts = [("", tile.counts), ("dac_", tile.dac.counts), ("adc_", tile.adc.counts)]
-            for prefix, counts in parts:
-                for key, value in counts.items():
-                    total[prefix + key] = total.get(prefix + key, 0) + value
-            summed = tile.counts["reads"] - (tile.counts["idle_reads"] if tile.gate_idle else 0)
-            total["accumulations"] = (total.get("accumulations", 0)
-                                      + summed * tile.mapping.n_out)
-        return total
+        """:class:`TileCounts` summed over the tiles (see :attr:`Tile.counts`)."""
+        return sum((tile.counts for tile in self._all()), TileCounts())
 
     def matmul(self, x, t=0.0, seed=None, *, compensate=False, read_noise=True):
         """``y = x @ W`` over all tiles; arguments as :meth:`Tile.matmul`."""

@@ -2,6 +2,9 @@
 
 Models
 ------
+Device
+    The interface every model implements (program, read, conductances at a
+    time, read noise, drift compensation, pulses).
 PCM, PCMParams
     Statistical phase-change memory for inference (programming noise, drift,
     1/f read noise), Nandakumar et al. ICECS 2019 as implemented in aihwkit.
@@ -13,15 +16,18 @@ Ohmic, Sinh
 Faults
     Stuck-at devices and finite conductance levels.
 
-Presets are loaded with :func:`load_preset`; measured data are fitted with
-:func:`fit_pulse_ramps` and :func:`fit_drift`.
+Presets are loaded with :func:`load_preset` (:func:`as_device` takes a model or a
+preset name); measured data are fitted with :func:`fit_pulse_ramps` and
+:func:`fit_drift`.
 """
 
+from .base import Device
 from .faults import Faults
 from .iv import Ohmic, Sinh, iv_law
 from .nonlinearity import a_norm_from_nl, nl_from_a_norm
 from .pcm import PCM, PCMParams
+from .presets import as_device, load_preset
 from .pulse import PulseDevice, PulseParams
 
-__all__ = ["Faults", "Ohmic", "Sinh", "iv_law", "a_norm_from_nl", "nl_from_a_norm",
-           "PCM", "PCMParams", "PulseDevice", "PulseParams"]
+__all__ = ["Device", "Faults", "Ohmic", "Sinh", "iv_law", "a_norm_from_nl", "nl_from_a_norm",
+           "PCM", "PCMParams", "PulseDevice", "PulseParams", "as_device", "load_preset"]

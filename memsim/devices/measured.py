@@ -22,7 +22,6 @@ import numpy as np
 from .._validation import check_scalar
 from ..errors import DataError
 
-
 #: The measured RRAM pulse ramps shipped with memsim (CrossSim's example data,
 #: BSD-3-Clause): ``set.csv`` (39 potentiation runs) and ``reset.csv`` (40
 #: depression runs), read currents (A) at 0.1 V. Source and licence: the

@@ -44,6 +44,7 @@ import numpy as np
 from .._validation import as_generator, check_array, check_scalar
 from ..errors import InputError, InputTypeError
 from ._params import params_from_dict, params_to_dict
+from .base import Device
 from .faults import Faults
 
 SOURCE = ("Nandakumar et al., ICECS 2019, 'Phase-change memory models for deep learning "
@@ -169,7 +170,7 @@ class PCMState:
     reference_read: float
 
 
-class PCM:
+class PCM(Device):
     """Statistical PCM device model (Nandakumar et al., ICECS 2019).
 
     Parameters
@@ -188,6 +189,7 @@ class PCM:
     """
 
     kind = "pcm"
+    drifts = True
 
     def __init__(self, params=None):
         self.params = PCMParams() if params is None else params
@@ -310,12 +312,21 @@ class PCM:
         p = self.params
         return state.g_prog * ((t + p.t0) / p.t0) ** (-state.nu)
 
+    def conductances(self, state, t):
+        """Noise-free conductances (S) at ``t`` (s): :meth:`drifted`, floored at 0 S,
+        with stuck devices at their stuck value."""
+        g = np.maximum(self.drifted(state, t), 0.0)
+        return self.params.faults.apply_stuck(g, state.stuck, 0.0, self.params.g_max)
+
     def read_noise_std(self, state, t):
         """Standard deviation (S) of each device's 1/f read noise at ``t`` (s):
-        ``|G_drift(t)| s_read sigma_rd(t)``."""
+        ``|G_drift(t)| s_read sigma_rd(t)``; 0 for stuck devices (a read of a stuck
+        device returns its stuck value)."""
         p = self.params
-        return (np.abs(self.drifted(state, t)) * p.read_noise_scale
-                * self.read_noise_sigma(state.g_prog, t))
+        s = (np.abs(self.drifted(state, t)) * p.read_noise_scale
+             * self.read_noise_sigma(state.g_prog, t))
+        s[state.stuck != 0] = 0.0
+        return s
 
     def _read(self, state, t, rng):
         p = self.params

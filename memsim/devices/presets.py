@@ -13,11 +13,13 @@ from __future__ import annotations
 import tomllib
 from dataclasses import dataclass
 from importlib import resources
+from pathlib import PurePath
 
 import tomli_w
 
 from .._io import read_named, write_text
-from ..errors import InputError
+from ..errors import InputError, InputTypeError
+from .base import Device
 from .pcm import PCM, PCMParams
 from .pulse import PulseDevice, PulseParams
 
@@ -103,6 +105,17 @@ def load_preset(name_or_path):
     text, where = read_named(name_or_path, _preset_dir(), list_presets(), "device preset",
                              PresetError)
     return preset_from_toml(text, where)
+
+
+def as_device(device):
+    """``device`` itself if it is a :class:`~memsim.devices.base.Device`, else the device
+    of the preset it names (a shipped name or a ``.toml`` path)."""
+    if isinstance(device, Device):
+        return device
+    if isinstance(device, (str, PurePath)):
+        return load_preset(device).device()
+    raise InputTypeError(f"device must be a memsim Device (PCM, PulseDevice) or a preset "
+                         f"name, got {device!r}")
 
 
 def preset_from_toml(text, where="<string>"):

@@ -36,6 +36,7 @@ from .._kernels import _pulse
 from .._validation import as_generator, check_array, check_scalar
 from ..errors import InputError, InputTypeError
 from ._params import params_from_dict, params_to_dict
+from .base import Device
 from .faults import Faults
 from .nonlinearity import a_norm_from_nl, check_nl, curve, inverse_curve
 
@@ -175,7 +176,7 @@ class PulseState:
     pulses_applied: int = 0
 
 
-class PulseDevice:
+class PulseDevice(Device):
     """A pulse-programmed device model (NeuroSim nonlinear update).
 
     Parameters
@@ -318,11 +319,15 @@ class PulseDevice:
         return self.apply_pulses(state, pulses, rng)
 
     def read(self, state, t=0.0, seed=None, *, compensate=False):
-        """Conductances (S) ``t`` seconds after the last write (no drift: a copy)."""
+        """Conductances (S) ``t`` seconds after the last write (no drift, no read noise)."""
         check_scalar("t", t, low=0.0)
         if compensate:
             raise InputError("compensate applies to drifting devices; pulse devices "
                              "have no drift model")
+        return self.conductances(state, t)
+
+    def conductances(self, state, t):
+        """Conductances (S) at any time after the last write: the state's (a copy)."""
         return state.g.copy()
 
     def __repr__(self):

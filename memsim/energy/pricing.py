@@ -16,9 +16,8 @@ def tile_ledger(counts, tech, *, adc_bits, adc_model="walden"):
 
     Parameters
     ----------
-    counts : dict
-        :attr:`memsim.crossbar.TiledMatrix.counts` (or a Tile's counts merged
-        with its ``dac_`` and ``adc_`` counts).
+    counts : memsim.crossbar.TileCounts
+        What the tiles counted.
     tech : Technology
     adc_bits : int
     adc_model : {"walden", "neurosim-sar"}
@@ -34,12 +33,12 @@ def tile_ledger(counts, tech, *, adc_bits, adc_model="walden"):
         raise InputError(f"tile energy needs a 'cim' technology, got {tech.name!r} of kind "
                          f"{tech.kind!r}")
     ledger = EnergyLedger()
-    ledger.charge("array_read", counts["reads"], joules=counts["array_joules"])
-    ledger.charge("row_charging", counts["dac_activations"],
-                  joules=tech["c_row_per_cell"] * counts["row_charge_v2"])
-    ledger.charge("driver", counts["dac_activations"], tech["e_driver"])
-    ledger.charge("adc", counts["adc_conversions"], tech.adc_energy(adc_bits, adc_model))
-    ledger.charge("accumulate", counts["accumulations"], tech["e_accumulate"])
+    ledger.charge("array_read", counts.reads, joules=counts.array_joules)
+    ledger.charge("row_charging", counts.dac_activations,
+                  joules=tech["c_row_per_cell"] * counts.row_charge_v2)
+    ledger.charge("driver", counts.dac_activations, tech["e_driver"])
+    ledger.charge("adc", counts.adc_conversions, tech.adc_energy(adc_bits, adc_model))
+    ledger.charge("accumulate", counts.accumulations, tech["e_accumulate"])
     return ledger
 
 

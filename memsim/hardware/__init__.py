@@ -13,10 +13,12 @@ trained, only its synapses change (docs/design.md). Per network step and matrix:
   of silent neurons are not driven and cost nothing); the input matrix gets
   a multi-bit DAC (``dac_bits``, unsigned, full scale at the encoder's
   ``gain``) for analog inputs, 1-bit pulses for spike inputs.
-* ADCs: signed, ``adc_bits``, full scale calibrated once, at
-  ``calibration_time`` after programming, to the ``adc_percentile`` of
-  ``|I+ - I-|`` over the inputs the digital network sees in
-  ``calibration_episodes`` episodes (calibration reads are not counted).
+* ADCs: signed, ``adc_bits``, full scale calibrated once (the main job: at
+  ``calibration.time`` after programming, to the ``calibration.percentile``
+  of ``|I+ - I-|`` over the inputs the digital network sees in
+  ``calibration.episodes`` episodes; calibration reads are not counted).
+* The hardware (device, tiles, DAC/ADC, wires, read pulse, technology) is one
+  :class:`HardwareConfig`, the same for every study.
 * Drift: reads at time ``t`` after programming see ``G(t)``; with
   compensation every matrix output is multiplied by its tile's global
   drift-compensation factor (:meth:`memsim.devices.PCM.compensation_factor`).
@@ -31,10 +33,11 @@ trained, only its synapses change (docs/design.md). Per network step and matrix:
 """
 
 
-from .config import hardware_from_config
+from .config import PCM_SCALES, TILE_DEFAULTS, HardwareConfig, resolve_device
 from .cost import decision_energy
 from .deploy import MATRICES, deploy, record_inputs
 from .synapses import AnalogSynapses, NoisySynapses, PulseSynapses, backend_factory
 
-__all__ = ["MATRICES", "AnalogSynapses", "NoisySynapses", "PulseSynapses", "backend_factory",
-           "decision_energy", "deploy", "hardware_from_config", "record_inputs"]
+__all__ = ["MATRICES", "PCM_SCALES", "TILE_DEFAULTS", "AnalogSynapses", "HardwareConfig",
+           "NoisySynapses", "PulseSynapses", "backend_factory", "decision_energy", "deploy",
+           "record_inputs", "resolve_device"]

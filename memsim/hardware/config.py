@@ -1,34 +1,197 @@
-"""The hardware description of a study, read from the ``tile`` section of its config."""
+"""The hardware a weight matrix lands on: one typed description, resolved once.
+
+Every study that builds tiles (the main job, the energy study, the tile study)
+reads the same config keys with the same meaning into a :class:`HardwareConfig`:
+
+``technology``
+    The analog technology (name or TOML path): read pulse, energies.
+``tile.*``
+    The fields of :class:`HardwareConfig` below (:data:`TILE_DEFAULTS`).
+``pcm.*``
+    Multipliers on the PCM model's programming noise, drift and read noise
+    (:data:`PCM_SCALES`; PCM presets only).
+
+and names its device preset(s) with ``device`` (one) or ``devices`` (several, the
+main job). Names are resolved to objects here, once; everything below takes the
+objects.
+"""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field, fields, replace
+
 from .._validation import check_choice, check_scalar
-from ..crossbar import Wires
+from ..crossbar import ADC, DAC, TiledMatrix, Wires
 from ..crossbar.circuit import resolve_solver
 from ..crossbar.mapping import SCHEMES
+from ..devices import PCM, Device, load_preset
+from ..energy import ADC_MODELS, Technology, load_technology
+from ..errors import ConfigError, InputTypeError
+
+#: The ``pcm`` section: multipliers on the PCM model (1.0: the preset as it is).
+PCM_SCALES = {"prog_noise_scale": 1.0, "drift_scale": 1.0, "read_noise_scale": 1.0}
 
 
-def hardware_from_config(tile, tech):
-    """Keyword arguments of :func:`deploy` from the ``tile`` section of a config.
+def resolve_device(name, scales=None):
+    """The device of preset ``name`` (a shipped name or a path), PCM scales applied.
 
-    Every value is checked here, the combination of wires and solver included,
-    so that a config is refused before anything runs or is written.
+    Parameters
+    ----------
+    name : str
+    scales : dict, optional
+        The ``pcm`` section (:data:`PCM_SCALES`); a scale other than 1.0 is an
+        error for a device that is not PCM.
     """
-    r_row = check_scalar("tile.r_row", tile["r_row"], low=0.0)
-    r_col = check_scalar("tile.r_col", tile["r_col"], low=0.0)
-    wires = None if r_row == 0.0 and r_col == 0.0 else Wires(r_row, r_col)
-    resolve_solver(tile["solver"], wires, None, name="tile.solver")
-    return {
-        "tile_shape": (check_scalar("tile.rows", tile["rows"], low=2, integer=True),
-                       check_scalar("tile.cols", tile["cols"], low=2, integer=True)),
-        "scheme": check_choice("tile.scheme", tile["scheme"], SCHEMES),
-        "dac_bits": check_scalar("tile.dac_bits", tile["dac_bits"], low=0, high=16,
-                                 integer=True),
-        "adc_bits": check_scalar("tile.adc_bits", tile["adc_bits"], low=0, high=16,
-                                 integer=True),
-        "v_read": check_scalar("tile.v_read", tile["v_read"], low=0.0) or tech["v_read"],
-        "t_read": tech["t_read"],
-        "wires": wires,
-        "solver": tile["solver"],
-        "gate_idle": tile["gate_idle"],
-    }
+    device = load_preset(name).device()
+    scales = dict(PCM_SCALES if scales is None else scales)
+    for key, value in scales.items():
+        check_scalar(f"pcm.{key}", value, low=0.0)
+    if isinstance(device, PCM):
+        return PCM(replace(device.params, **scales))
+    if any(v != 1.0 for v in scales.values()):
+        raise ConfigError(f"pcm.* scales apply to PCM presets; {name!r} is a "
+                          f"{type(device).__name__} (set them to 1.0 or drop {name!r})")
+    return device
+
+
+@dataclass(frozen=True)
+class HardwareConfig:
+    """Device, tile, peripherals, wires and technology of a weight matrix on tiles.
+
+    Parameters
+    ----------
+    device : memsim.devices.Device
+        The cells.
+    technology : memsim.energy.Technology
+        A ``cim`` technology: its read pulse (``v_read`` V, ``t_read`` s) and
+        the prices of the tiles' events.
+    rows, cols : int, default=256
+        Physical rows and columns of a tile.
+    scheme : {"differential", "reference"}, default="differential"
+        Weight mapping: differential pairs or a reference column.
+    dac_bits : int, default=8
+        Input DAC resolution for non-spike inputs (0: ideal); spikes drive rows
+        with 1-bit read pulses.
+    adc_bits : int, default=8
+        ADC resolution (0: ideal, no quantisation).
+    adc_model : {"walden", "neurosim-sar"}, default="walden"
+        ADC energy model of the technology.
+    gate_idle : bool, default=True
+        Skip the ADC conversions of reads with no active row.
+    r_row, r_col : float, default=1.0
+        Wire resistance per row and column segment (ohm); both 0: ideal wiring.
+    v_read : float, default=0.0
+        Full-scale read voltage (V); 0 takes the technology's ``v_read``.
+    solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
+        Circuit solver (:class:`memsim.crossbar.Crossbar`).
+    """
+
+    device: Device
+    technology: Technology
+    rows: int = 256
+    cols: int = 256
+    scheme: str = "differential"
+    dac_bits: int = 8
+    adc_bits: int = 8
+    adc_model: str = "walden"
+    gate_idle: bool = True
+    r_row: float = 1.0
+    r_col: float = 1.0
+    v_read: float = 0.0
+    solver: str = "auto"
+    wires: Wires | None = field(init=False)
+
+    def __post_init__(self):
+        if not isinstance(self.device, Device):
+            raise InputTypeError(f"device must be a memsim Device, got {self.device!r}")
+        if not isinstance(self.technology, Technology) or self.technology.kind != "cim":
+            raise ConfigError(f"technology must be a 'cim' technology, got "
+                              f"{getattr(self.technology, 'name', self.technology)!r}")
+        for name in ("rows", "cols"):
+            check_scalar(f"tile.{name}", getattr(self, name), low=2, integer=True)
+        for name in ("dac_bits", "adc_bits"):
+            check_scalar(f"tile.{name}", getattr(self, name), low=0, high=16, integer=True)
+        check_choice("tile.scheme", self.scheme, SCHEMES)
+        check_choice("tile.adc_model", self.adc_model, ADC_MODELS)
+        if not isinstance(self.gate_idle, bool):
+            raise InputTypeError(f"tile.gate_idle must be true or false, got "
+                                 f"{self.gate_idle!r}")
+        r_row = check_scalar("tile.r_row", self.r_row, low=0.0)
+        r_col = check_scalar("tile.r_col", self.r_col, low=0.0)
+        if (r_row == 0.0) != (r_col == 0.0):
+            raise ConfigError(f"tile.r_row and tile.r_col are both 0 (ideal wiring) or both > 0, "
+                              f"got {r_row!r} and {r_col!r}")
+        check_scalar("tile.v_read", self.v_read, low=0.0)
+        wires = None if r_row == 0.0 and r_col == 0.0 else Wires(r_row, r_col)
+        resolve_solver(self.solver, wires, None, name="tile.solver")
+        object.__setattr__(self, "wires", wires)
+
+    @classmethod
+    def from_config(cls, config, device, technology=None):
+        """The hardware of a study config for one device.
+
+        Parameters
+        ----------
+        config : dict
+            A resolved study config with ``technology``, ``tile`` (every key of
+            :data:`TILE_DEFAULTS`) and ``pcm`` (:data:`PCM_SCALES`).
+        device : str or memsim.devices.Device
+            A preset name (resolved with the ``pcm`` scales) or a device.
+        technology : memsim.energy.Technology, optional
+            The technology already loaded (else loaded from the config).
+        """
+        if not isinstance(device, Device):
+            device = resolve_device(device, config["pcm"])
+        technology = technology or load_technology(config["technology"])
+        return cls(device, technology, **config["tile"])
+
+    @property
+    def read_voltage(self):
+        """Full-scale read voltage (V): ``v_read``, or the technology's when 0."""
+        return self.v_read or self.technology["v_read"]
+
+    @property
+    def t_read(self):
+        """Read pulse width (s), the technology's."""
+        return self.technology["t_read"]
+
+    def dac(self, *, spikes, x_max=1.0):
+        """The row driver: 1-bit read pulses for spikes, else a ``dac_bits`` DAC whose
+        full scale is the input ``x_max`` (unsigned)."""
+        if spikes:
+            return DAC(bits=1, v_max=self.read_voltage, signed=False, t_read=self.t_read)
+        return DAC(bits=self.dac_bits, v_max=self.read_voltage, x_max=x_max, signed=False,
+                   t_read=self.t_read)
+
+    def adc(self):
+        """The column ADC (signed; its full scale is calibrated on inputs later)."""
+        return ADC(bits=self.adc_bits, i_max=1.0, signed=True)
+
+    def tiled_matrix(self, weights, seed, *, spikes, x_max=1.0, **tolerances):
+        """``weights`` programmed onto tiles of this hardware.
+
+        Parameters
+        ----------
+        weights : array_like, shape (n_in, n_out)
+        seed : int or numpy.random.Generator
+            Programming randomness.
+        spikes, x_max
+            The inputs' kind and full scale (:meth:`dac`).
+        **tolerances
+            ``rtol``, ``atol``, ``maxiter`` of the circuit solves
+            (:class:`memsim.crossbar.Tile`).
+
+        Returns
+        -------
+        memsim.crossbar.TiledMatrix
+        """
+        return TiledMatrix(weights, self.device, seed=seed, tile_shape=(self.rows, self.cols),
+                           dac=self.dac(spikes=spikes, x_max=x_max), adc=self.adc(),
+                           scheme=self.scheme, wires=self.wires, solver=self.solver,
+                           gate_idle=self.gate_idle, **tolerances)
+
+
+#: The ``tile`` section every study that builds tiles accepts: the defaults of
+#: :class:`HardwareConfig` (not a copy of them).
+TILE_DEFAULTS = {f.name: f.default for f in fields(HardwareConfig)
+                 if f.init and f.name not in ("device", "technology")}

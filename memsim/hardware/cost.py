@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+from ..crossbar import TileCounts
 from ..energy import BASELINES, Workload, baseline, network_ledger
 
 
-def decision_energy(agent, encoder, backends, decisions, spikes, tech, digital, *, adc_bits,
-                    adc_model):
+def decision_energy(agent, encoder, backends, decisions, spikes, hardware, digital):
     """Energy per decision on tiles and on every baseline, from counted events.
 
     Parameters
@@ -19,10 +19,10 @@ def decision_energy(agent, encoder, backends, decisions, spikes, tech, digital, 
         Decisions made (summed over episodes).
     spikes : float
         Recurrent spikes over those decisions.
-    tech, digital : Technology
-        Analog (``cim``) and digital technologies.
-    adc_bits : int
-    adc_model : {"walden", "neurosim-sar"}
+    hardware : HardwareConfig
+        The tiles' hardware: its technology prices their events.
+    digital : Technology
+        The digital technology of the baselines.
 
     Returns
     -------
@@ -32,14 +32,12 @@ def decision_energy(agent, encoder, backends, decisions, spikes, tech, digital, 
     """
     steps = decisions * agent.config.steps_per_decision
     n_in, n_rec, n_out = agent.n_in, agent.config.n_rec, agent.n_actions + 1
-    counts = {}
-    for backend in backends.values():
-        for key, value in backend.matrix.counts.items():
-            counts[key] = counts.get(key, 0) + value
+    counts = sum((backend.matrix.counts for backend in backends.values()), TileCounts())
     in_events = backends["w_in"].counts["synaptic_events"] / n_rec
     spike_input = encoder.mode == "spikes"
-    in_bits = 1 if spike_input else max(backends["w_in"].matrix.tiles[0][0].dac.bits, 1)
-    ledger = network_ledger(counts, tech, adc_bits=adc_bits, adc_model=adc_model,
+    in_bits = 1 if spike_input else max(hardware.dac_bits, 1)
+    tech, adc_bits = hardware.technology, hardware.adc_bits
+    ledger = network_ledger(counts, tech, adc_bits=adc_bits, adc_model=hardware.adc_model,
                             neuron_updates=steps * (n_rec + n_out),
                             routed_spikes=spikes + (in_events if spike_input else 0.0),
                             sram_bits=steps * (n_in * in_bits
@@ -47,7 +45,10 @@ def decision_energy(agent, encoder, backends, decisions, spikes, tech, digital, 
     per_decision = ledger.per(decisions)
     active_in = in_events / steps
     active_rec = spikes / steps
-    workload = Workload((n_in + n_rec, n_rec, n_out), (active_in + active_rec, active_rec))
+    # the recurrent layer's input is the spikes of the step before, as the tiles saw them
+    # (an episode's last spikes never reach w_rec): the baselines get the same events
+    rec_in = backends["w_rec"].counts["synaptic_events"] / n_rec / steps
+    workload = Workload((n_in + n_rec, n_rec, n_out), (active_in + rec_in, active_rec))
     per_step = agent.config.steps_per_decision
     total = per_decision.total
     result = {"analog": per_decision.to_dict(), "baselines": {},

@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_generator
-from ..crossbar import ADC, DAC
 from ..rl.train import run_episodes
 from .synapses import AnalogSynapses
 
@@ -13,10 +12,8 @@ from .synapses import AnalogSynapses
 MATRICES = ("w_in", "w_rec", "w_out", "w_value")
 
 
-def deploy(agent, encoder, device, *, seed, tile_shape=(256, 256), scheme="differential",
-           dac_bits=8, adc_bits=8, v_read=0.2, t_read=10e-9, wires=None, solver="auto",
-           gate_idle=True):
-    """Put every weight matrix of ``agent`` on tiles of ``device`` (in place).
+def deploy(agent, encoder, hardware, *, seed):
+    """Put every weight matrix of ``agent`` on tiles of ``hardware`` (in place).
 
     Parameters
     ----------
@@ -24,27 +21,11 @@ def deploy(agent, encoder, device, *, seed, tile_shape=(256, 256), scheme="diffe
         A trained network; its synapse backends are replaced.
     encoder : GaussianFields
         The agent's input encoder: spike inputs get 1-bit row pulses, analog
-        inputs a ``dac_bits`` DAC with full scale at the encoder's gain.
-    device : PCM, PulseDevice or str
-        Device model or preset name.
+        inputs the hardware's DAC with full scale at the encoder's gain.
+    hardware : HardwareConfig
+        Device, tiles, peripherals, wires and technology.
     seed : int or numpy.random.Generator
         Programming randomness (one child stream per matrix) and the read noise.
-    tile_shape : (int, int)
-        Physical rows and columns of a tile.
-    scheme : {"differential", "reference"}
-        Weight mapping.
-    dac_bits : int
-        Input DAC resolution for analog inputs (0 = ideal).
-    adc_bits : int
-        ADC resolution (0 = ideal, no quantisation).
-    v_read, t_read : float
-        Read pulse amplitude (V) and width (s).
-    wires : Wires, optional
-        Wire resistances; None is ideal wiring.
-    solver : str
-        Circuit solver (:class:`memsim.crossbar.Crossbar`).
-    gate_idle : bool
-        Gate the ADCs of reads with no active row.
 
     Returns
     -------
@@ -54,15 +35,10 @@ def deploy(agent, encoder, device, *, seed, tile_shape=(256, 256), scheme="diffe
     streams = as_generator(seed).spawn(2 * len(MATRICES))
     backends = {}
     for k, name in enumerate(MATRICES):
-        spikes = name != "w_in" or encoder.mode == "spikes"
-        dac = (DAC(bits=1, v_max=v_read, signed=False, t_read=t_read) if spikes else
-               DAC(bits=dac_bits, v_max=v_read, x_max=encoder.gain, signed=False,
-                   t_read=t_read))
-        backends[name] = AnalogSynapses(agent.weights(name), device, seed=streams[2 * k],
-                                        read_seed=streams[2 * k + 1], dac=dac,
-                                        adc=ADC(bits=adc_bits, i_max=1.0, signed=True),
-                                        tile_shape=tile_shape, scheme=scheme, wires=wires,
-                                        solver=solver, gate_idle=gate_idle)
+        backends[name] = AnalogSynapses(agent.weights(name), hardware, seed=streams[2 * k],
+                                        read_seed=streams[2 * k + 1],
+                                        spikes=name != "w_in" or encoder.mode == "spikes",
+                                        x_max=encoder.gain)
     agent.use_synapses(backends)
     return backends
 

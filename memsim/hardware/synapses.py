@@ -14,7 +14,6 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_generator, check_array, check_scalar
-from ..crossbar import TiledMatrix
 from ..crossbar.mapping import map_weights
 from ..devices.presets import load_preset
 from ..devices.pulse import PulseDevice, PulseState
@@ -274,19 +273,19 @@ class AnalogSynapses:
     ----------
     weights : array_like, shape (n_pre, n_post)
         Weights to program (``y = x @ W``).
-    device : PCM, PulseDevice or str
-        Device model or preset name.
+    hardware : HardwareConfig
+        Device, tiles, peripherals, wires and technology.
     seed : int or numpy.random.Generator
         Programming randomness.
     read_seed : int or numpy.random.Generator
         Source of read noise and ADC noise of every later read.
-    dac, adc : DAC, ADC
-        Peripherals (copied onto every tile).
-    tile_shape : (int, int)
-        Physical rows and columns of a tile.
-    **tile_options
-        ``scheme``, ``wires``, ``iv``, ``solver``, ``gate_idle`` as for
-        :class:`memsim.crossbar.Tile`.
+    spikes : bool
+        Whether the inputs are spikes (1-bit read pulses) or values (the DAC).
+    x_max : float, default=1.0
+        Input that drives a row at full scale (values only).
+    rtol, atol, maxiter : float, float, int or None
+        Keyword-only: the convergence test of the tiles' circuit solves
+        (:mod:`memsim.crossbar.circuit`).
 
     Attributes
     ----------
@@ -302,11 +301,11 @@ class AnalogSynapses:
         Whether reads apply global drift compensation; set by :meth:`at`.
     """
 
-    def __init__(self, weights, device, *, seed, read_seed, dac, adc, tile_shape,
-                 **tile_options):
+    def __init__(self, weights, hardware, *, seed, read_seed, spikes, x_max=1.0, rtol=1e-12,
+                 atol=0.0, maxiter=None):
         self.weights = check_array("weights", weights, ndim=2).copy()
-        self.matrix = TiledMatrix(self.weights, device, seed=seed, tile_shape=tile_shape,
-                                  dac=dac, adc=adc, **tile_options)
+        self.matrix = hardware.tiled_matrix(self.weights, seed, spikes=spikes, x_max=x_max,
+                                            rtol=rtol, atol=atol, maxiter=maxiter)
         self.rng = as_generator(read_seed)
         self.counts = {"synaptic_events": 0, "propagations": 0}
         self.at(0.0)

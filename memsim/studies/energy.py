@@ -12,15 +12,19 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_generator, check_choice, check_memory, check_scalar
-from ..crossbar import ADC, DAC, TiledMatrix, Wires
-from ..energy import (ADC_MODELS, BASELINES, EnergyLedger, Workload, baseline, load_technology,
-                      network_ledger)
+from ..energy import BASELINES, EnergyLedger, Workload, baseline, load_technology, network_ledger
 from ..errors import InputError
+from ..hardware import PCM_SCALES, TILE_DEFAULTS, HardwareConfig
 
-#: Every key of an energy config, with its default (SI units).
+#: Every key of an energy config, with its default (SI units). The hardware
+#: keys (``device``, ``technology``, ``pcm``, ``tile``) are those of every study
+#: that builds tiles (:class:`memsim.hardware.HardwareConfig`).
 ENERGY_DEFAULTS = {
+    "device": "pcm",                   # device preset or preset TOML path
     "technology": "cim-22nm",          # analog node: data/technology/*.toml or a path
     "digital": "digital-45nm",         # node of the int8 baseline (scaled to technology's)
+    "pcm": dict(PCM_SCALES),           # multipliers on the PCM model (PCM presets only)
+    "tile": dict(TILE_DEFAULTS),       # memsim.hardware.HardwareConfig
     "network": {
         "layers": [256, 256, 10],      # neurons per layer, input first
         "input": "spikes",             # "spikes" (1-bit read pulses) or "analog" (multi-bit DAC)
@@ -28,20 +32,11 @@ ENERGY_DEFAULTS = {
         "inferences": 64,              # random inputs simulated
         "seed": 0,
     },
-    "tile": {
-        "device": "pcm",               # device preset or preset TOML path
-        "rows": 256,
-        "cols": 256,
-        "scheme": "differential",
-        "dac_bits": 8,                 # analog input only; spikes use 1 bit
-        "adc_bits": 8,
-        "adc_model": "walden",         # "walden" or "neurosim-sar"
-        "gate_idle": True,             # skip ADC conversions of reads with no active row
-        "r_row": 1.0,                  # ohm per row segment; 0 with r_col 0: ideal wiring
-        "r_col": 1.0,                  # ohm per column segment
-        "v_read": 0.0,                 # V; 0 takes the technology's v_read
+    "read": {
         "t": 1.0,                      # s after programming
+        "compensate": True,            # global drift compensation
     },
+    "calibration": {"percentile": 100.0},   # ADC full scale: percentile of |I+ - I-|
 }
 
 
@@ -70,9 +65,9 @@ def run_energy(config, progress=None):
         of its energy to the analog one), ``workload``, ``output_error`` per
         layer and the resolved ``config``.
     """
-    net, tc = config["network"], config["tile"]
-    tech = load_technology(config["technology"])
-    digital = load_technology(config["digital"])
+    net = config["network"]
+    hardware = HardwareConfig.from_config(config, config["device"])
+    tech, digital = hardware.technology, load_technology(config["digital"])
     layers = [check_scalar("network.layers", n, low=1, integer=True) for n in net["layers"]]
     if len(layers) < 2:
         raise InputError(f"network.layers needs at least two sizes, got {net['layers']!r}")
@@ -80,15 +75,11 @@ def run_energy(config, progress=None):
     activity = check_scalar("network.activity", net["activity"], low=0.0, high=1.0,
                             low_inclusive=False)
     n_inf = check_scalar("network.inferences", net["inferences"], low=1, integer=True)
-    check_choice("tile.adc_model", tc["adc_model"], ADC_MODELS)
-    adc_bits = check_scalar("tile.adc_bits", tc["adc_bits"], low=0, high=16, integer=True)
-    dac_bits = 1 if kind == "spikes" else check_scalar("tile.dac_bits", tc["dac_bits"], low=0,
-                                                       high=16, integer=True)
-    r_row = check_scalar("tile.r_row", tc["r_row"], low=0.0)
-    r_col = check_scalar("tile.r_col", tc["r_col"], low=0.0)
-    wires = None if r_row == 0.0 and r_col == 0.0 else Wires(r_row, r_col)
-    v_read = check_scalar("tile.v_read", tc["v_read"], low=0.0) or tech["v_read"]
-    t = check_scalar("tile.t", tc["t"], low=0.0)
+    t = check_scalar("read.t", config["read"]["t"], low=0.0)
+    percentile = check_scalar("calibration.percentile", config["calibration"]["percentile"],
+                              low=0.0, high=100.0, low_inclusive=False)
+    adc_bits = hardware.adc_bits
+    dac_bits = 1 if kind == "spikes" else hardware.dac_bits
     rng = as_generator(check_scalar("network.seed", net["seed"], low=0, integer=True))
     # per weight: the float weight, two devices' targets, states and conductances
     # and the effective matrices of the tiles (about 16 doubles); per inference the
@@ -104,18 +95,14 @@ def run_energy(config, progress=None):
             progress(f"layer {index + 1}/{len(layers) - 1}: {n_in} x {n_out}")
         w = rng.normal(0.0, 1.0 / np.sqrt(n_in), (n_in, n_out))
         x = _inputs(rng, n_inf, n_in, kind, activity)
-        dac = DAC(bits=dac_bits, v_max=v_read, signed=False, t_read=tech["t_read"])
-        adc = ADC(bits=adc_bits, i_max=1.0, signed=True)
-        tm = TiledMatrix(w, tc["device"], seed=rng, tile_shape=(tc["rows"], tc["cols"]),
-                         dac=dac, adc=adc, wires=wires, scheme=tc["scheme"],
-                         gate_idle=tc["gate_idle"])
+        tm = hardware.tiled_matrix(w, rng, spikes=kind == "spikes")
         if adc_bits:
-            tm.calibrate_adc(x, t)
-        y = tm.matmul(x, t, seed=rng, compensate=True)
+            tm.calibrate_adc(x, t, percentile)
+        y = tm.matmul(x, t, seed=rng, compensate=config["read"]["compensate"])
         spikes = float(np.count_nonzero(x))
         in_bits = 1 if kind == "spikes" else max(dac_bits, 1)
         analog.add(network_ledger(tm.counts, tech, adc_bits=adc_bits,
-                                  adc_model=tc["adc_model"],
+                                  adc_model=hardware.adc_model,
                                   neuron_updates=n_inf * n_out,
                                   routed_spikes=spikes if kind == "spikes" else 0.0,
                                   sram_bits=n_inf * (n_in * in_bits + n_out * max(adc_bits, 8))))

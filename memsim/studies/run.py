@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 import time
 import zlib
-from dataclasses import replace
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -36,40 +36,27 @@ from .._io import read_json, write_csv, write_json
 from .._outdir import OutputFolder
 from .._validation import check_scalar
 from .._version import __version__
-from ..devices.pcm import PCM
-from ..devices.presets import load_preset
-from ..energy import ADC_MODELS, load_technology
+from ..energy import load_technology
 from ..errors import ConfigError, DataError
-from ..hardware import decision_energy, deploy, hardware_from_config, record_inputs
-from ..rl.train import run_episodes
+from ..hardware import (PCM_SCALES, TILE_DEFAULTS, HardwareConfig, decision_energy, deploy,
+                        record_inputs)
+from ..rl.train import policy_path, run_episodes
 from .train import load_policy
 
-#: Every key of a ``memsim run`` config with its default (SI units).
+#: Every key of a ``memsim run`` config with its default (SI units). The
+#: hardware keys (``technology``, ``pcm``, ``tile``) are those of every study
+#: that builds tiles, with the defaults of :class:`memsim.hardware.HardwareConfig`.
 RUN_DEFAULTS = {
     "policies": ["cartpole", "cartpole-spikes"],   # shipped names (data/policies) or .npz paths
     "devices": ["pcm", "taox-hfox"],               # device presets or preset TOML paths
     "technology": "cim-22nm",                      # analog node (data/technology/*.toml)
     "digital": "digital-45nm",                     # node of the int8 baseline
-    "device": {                         # multipliers on the PCM model (PCM presets only)
-        "prog_noise_scale": 1.0,        # programming noise
-        "drift_scale": 1.0,             # drift exponents
-        "read_noise_scale": 1.0,        # 1/f read noise
-    },
-    "tile": {
-        "rows": 256,                    # physical rows of a tile
-        "cols": 256,                    # physical columns of a tile
-        "scheme": "differential",       # "differential" pairs or "reference" column
-        "dac_bits": 8,                  # input DAC of analog-input policies (spikes: 1 bit)
-        "adc_bits": 8,                  # 0: ideal ADC
-        "adc_model": "walden",          # ADC energy: "walden" or "neurosim-sar"
-        "adc_percentile": 99.9,         # ADC full scale: percentile of |I+ - I-|
-        "calibration_time": 1.0,        # s after programming when the ADCs are calibrated
-        "calibration_episodes": 4,      # digital episodes whose inputs calibrate the ADCs
-        "gate_idle": True,              # skip ADC conversions of reads with no active row
-        "r_row": 1.0,                   # ohm per row wire segment (0 with r_col 0: ideal)
-        "r_col": 1.0,                   # ohm per column wire segment
-        "v_read": 0.0,                  # V; 0 takes the technology's read voltage
-        "solver": "auto",               # "auto", "ideal", "linear" or "nonlinear"
+    "pcm": dict(PCM_SCALES),            # multipliers on the PCM model (PCM presets only)
+    "tile": dict(TILE_DEFAULTS),        # memsim.hardware.HardwareConfig
+    "calibration": {
+        "time": 1.0,                    # s after programming when the ADCs are calibrated
+        "episodes": 4,                  # digital episodes whose inputs calibrate the ADCs
+        "percentile": 99.9,             # ADC full scale: percentile of |I+ - I-|
     },
     "evaluation": {
         "times": [1.0, 3600.0, 86400.0, 2592000.0, 31536000.0],  # s: 1 s, 1 h, 1 d, 30 d, 1 y
@@ -84,21 +71,34 @@ TIME_LABELS = {1.0: "1 s", 3600.0: "1 h", 86400.0: "1 day", 2592000.0: "30 days"
                31536000.0: "1 year"}
 
 
+@dataclass(frozen=True)
+class CheckedRun:
+    """What a run config resolves to, once: the policies' files, the hardware of
+    every device, the digital technology of the baselines."""
+
+    policies: dict
+    hardware: dict
+    digital: object
+
+
 def check_config(config):
-    """Validate a resolved config; return the values the run uses."""
-    ev, tile = config["evaluation"], config["tile"]
+    """Validate a resolved config and resolve its names, before anything runs.
+
+    Returns
+    -------
+    CheckedRun
+    """
+    ev, cal = config["evaluation"], config["calibration"]
     if not config["policies"]:
         raise ConfigError("policies: give at least one policy")
     if not config["devices"]:
         raise ConfigError("devices: give at least one device preset")
+    policies = {}
     for name in config["policies"]:
         if not isinstance(name, str):
             raise ConfigError(f"policies: entries must be strings, got {name!r}")
-        load_policy(name, what="policies")
-    for name in config["devices"]:
-        if not isinstance(name, str):
-            raise ConfigError(f"devices: entries must be strings, got {name!r}")
-        load_preset(name)
+        policies[name] = policy_path(name, "policies")
+        load_policy(policies[name], what="policies")        # readable, and describes itself
     times = ev["times"]
     if not times or not all(isinstance(t, (int, float)) and not isinstance(t, bool)
                             and math.isfinite(t) and t >= 0 for t in times):
@@ -110,23 +110,20 @@ def check_config(config):
     if not comps or not all(isinstance(c, bool) for c in comps) or len(set(comps)) != len(comps):
         raise ConfigError(f"evaluation.compensate must be a list of distinct true/false, got "
                           f"{comps!r}")
-    if tile["adc_model"] not in ADC_MODELS:
-        raise ConfigError(f"tile.adc_model must be one of {ADC_MODELS}, got "
-                          f"{tile['adc_model']!r}")
-    check_scalar("tile.adc_percentile", tile["adc_percentile"], low=0.0, high=100.0,
+    check_scalar("calibration.percentile", cal["percentile"], low=0.0, high=100.0,
                  low_inclusive=False)
-    check_scalar("tile.calibration_time", tile["calibration_time"], low=0.0)
-    check_scalar("tile.calibration_episodes", tile["calibration_episodes"], low=1, integer=True)
+    check_scalar("calibration.time", cal["time"], low=0.0)
+    check_scalar("calibration.episodes", cal["episodes"], low=1, integer=True)
     check_scalar("evaluation.instances", ev["instances"], low=1, integer=True)
     check_scalar("evaluation.episodes", ev["episodes"], low=1, integer=True)
     check_scalar("evaluation.seed", ev["seed"], low=0, integer=True)
-    for key, value in config["device"].items():
-        check_scalar(f"device.{key}", value, low=0.0)
-    for name in config["devices"]:
-        device_model(name, config)
     tech = load_technology(config["technology"])
-    digital = load_technology(config["digital"])
-    return tech, digital, hardware_from_config(tile, tech)
+    hardware = {}
+    for name in config["devices"]:
+        if not isinstance(name, str):
+            raise ConfigError(f"devices: entries must be strings, got {name!r}")
+        hardware[name] = HardwareConfig.from_config(config, name, tech)
+    return CheckedRun(policies, hardware, load_technology(config["digital"]))
 
 
 def _seed(seed, *key):
@@ -139,19 +136,20 @@ def _key(point):
            f"{point['compensate']}"
 
 
-def _drifts(device_name):
-    return isinstance(load_preset(device_name).device(), PCM)
+def plan(config, checked=None):
+    """Every point of the experiment, in run order (dicts without results).
 
-
-def plan(config):
-    """Every point of the experiment, in run order (dicts without results)."""
+    Devices without drift are evaluated once, at the first time, uncompensated.
+    ``checked`` is :func:`check_config` of ``config`` (computed if not given).
+    """
+    checked = checked or check_config(config)
     ev = config["evaluation"]
     points = []
     for policy in config["policies"]:
         points.append({"policy": policy, "device": "digital", "instance": 0, "t": 0.0,
                        "compensate": False})
         for device in config["devices"]:
-            drifts = _drifts(device)
+            drifts = checked.hardware[device].device.drifts
             for instance in range(ev["instances"]):
                 for t in (ev["times"] if drifts else ev["times"][:1]):
                     for comp in (ev["compensate"] if drifts else [False]):
@@ -166,8 +164,7 @@ def _episode_seeds(seed, episodes, what):
     return [int(s) for s in rng.integers(2**31, size=episodes)]
 
 
-def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, tech, digital,
-                    hw, adc_model):
+def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, hardware, digital):
     env_seeds = _episode_seeds(seed, episodes, "episodes")
     key = (point["policy"], point["device"], point["instance"], point["t"],
            point["compensate"])
@@ -187,14 +184,13 @@ def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, tech,
               "spikes_per_decision": float(spikes / decisions),
               "seconds": round(time.perf_counter() - start, 3)}
     if backends:
-        energy = decision_energy(agent, encoder, backends, decisions, spikes, tech, digital,
-                                 adc_bits=hw["adc_bits"], adc_model=adc_model)
+        energy = decision_energy(agent, encoder, backends, decisions, spikes, hardware, digital)
         result["energy_per_decision_J"] = energy["analog"]["total_joules"]
         result["energy"] = energy
     return result
 
 
-def evaluate_points(config, done=()):
+def evaluate_points(config, done=(), checked=None):
     """Evaluate every point of :func:`plan`, in order; no files are written.
 
     The config is checked when this is called, before any point runs.
@@ -206,24 +202,25 @@ def evaluate_points(config, done=()):
     done : sequence of dict
         Results already computed (from ``points.json``); they are yielded
         again, not recomputed.
+    checked : CheckedRun, optional
+        :func:`check_config` of ``config`` (computed if not given).
 
     Returns
     -------
     iterator of (index, total, result, fresh)
         ``fresh`` is False for a result taken from ``done``.
     """
-    return _points(config, check_config(config), done)
+    return _points(config, checked or check_config(config), done)
 
 
 def _points(config, checked, done):
     """The generator of :func:`evaluate_points`, for a config already checked."""
-    tech, digital, hw = checked
-    ev, tile = config["evaluation"], config["tile"]
+    ev, cal = config["evaluation"], config["calibration"]
     seed, episodes = ev["seed"], ev["episodes"]
     known = {_key(p): p for p in done}
-    points = plan(config)
+    points = plan(config, checked)
     current = None                      # (policy, device, instance) deployed now
-    agent = encoder = meta = None
+    agent = encoder = meta = hardware = None
     backends = {}
     for index, point in enumerate(points):
         if _key(point) in known:
@@ -231,35 +228,20 @@ def _points(config, checked, done):
             continue
         unit = (point["policy"], point["device"], point["instance"])
         if current != unit:
-            agent, encoder, meta = load_policy(point["policy"])
-            backends = {}
-            if point["device"] != "digital":
-                cal_seeds = _episode_seeds(seed, tile["calibration_episodes"], "calibration")
+            agent, encoder, meta = load_policy(checked.policies[point["policy"]])
+            backends, hardware = {}, checked.hardware.get(point["device"])
+            if hardware is not None:
+                cal_seeds = _episode_seeds(seed, cal["episodes"], "calibration")
                 inputs = record_inputs(meta["env"], encoder, agent, cal_seeds,
                                        np.random.default_rng(_seed(seed, "cal", *unit)))
-                backends = deploy(agent, encoder, device_model(point["device"], config),
-                                  seed=np.random.default_rng(_seed(seed, "program", *unit)),
-                                  **hw)
-                if hw["adc_bits"]:
+                backends = deploy(agent, encoder, hardware,
+                                  seed=np.random.default_rng(_seed(seed, "program", *unit)))
+                if hardware.adc_bits:
                     for name, backend in backends.items():
-                        backend.calibrate_adc(inputs[name], tile["calibration_time"],
-                                              tile["adc_percentile"])
+                        backend.calibrate_adc(inputs[name], cal["time"], cal["percentile"])
             current = unit
         yield index, len(points), _evaluate_point(point, agent, encoder, meta, backends, seed,
-                                                  episodes, tech, digital, hw,
-                                                  tile["adc_model"]), True
-
-
-def device_model(name, config):
-    """The device of preset ``name``, with the config's PCM noise and drift scales."""
-    device = load_preset(name).device()
-    scales = config["device"]
-    if isinstance(device, PCM):
-        return PCM(replace(device.params, **scales))
-    if any(v != 1.0 for v in scales.values()):
-        raise ConfigError(f"device.* scales apply to PCM presets; {name!r} is a "
-                          f"{type(device).__name__} (set them to 1.0 or drop {name!r})")
-    return device
+                                                  episodes, hardware, checked.digital), True
 
 
 def run_experiment(config, out, *, progress=None):
@@ -292,7 +274,7 @@ def run_experiment(config, out, *, progress=None):
             write_json(folder / "points.json", results)
         if progress:
             progress(index + 1, total, result)
-    summary = summarise(config, results)
+    summary = summarise(config, results, checked)
     write_json(folder / "summary.json", summary)
     table = summary["table"]
     names = list(dict.fromkeys(k for row in table for k in row))
@@ -312,15 +294,17 @@ def _stored_points(path):
     return points
 
 
-def summarise(config, results):
+def summarise(config, results, checked=None):
     """One table row per (policy, device, time, compensation) over instances and episodes.
 
     ``mean_return`` and ``std_return`` pool every episode of every instance;
     ``std_instance_means`` is the spread of the instances' mean returns.
     Energy per decision is the mean over instances; ``energy`` holds the full
     breakdown and baseline ratios of each policy and device at the first
-    time without compensation (instance 0).
+    time without compensation (instance 0). ``checked`` is :func:`check_config`
+    of ``config`` (computed if not given).
     """
+    checked = checked or check_config(config)
     groups = {}
     for r in results:
         groups.setdefault((r["policy"], r["device"], r["t"], r["compensate"]), []).append(r)
@@ -345,8 +329,8 @@ def summarise(config, results):
         if "energy" in r and r["instance"] == 0 and r["t"] == first and not r["compensate"]:
             energy.setdefault(r["policy"], {})[r["device"]] = r["energy"]
     return {"memsim_version": __version__, "config": config, "table": table,
-            "energy": energy, "drifting_devices": [d for d in config["devices"]
-                                                   if _drifts(d)]}
+            "energy": energy, "drifting_devices": [
+                d for d in config["devices"] if checked.hardware[d].device.drifts]}
 
 
 def format_table(summary):

@@ -205,12 +205,34 @@ def test_nonconvergence_raises_with_the_residual():
     rng = np.random.default_rng(9)
     g = rng.uniform(1e-5, 1e-4, (20, 20))
     xb = Crossbar(g, Wires(10.0, 10.0), Sinh(v0=0.02))
-    with pytest.raises(ConvergenceError, match="relative residual") as err:
+    with pytest.raises(ConvergenceError, match="after 1 Newton steps") as err:
         xb.solve(np.full((1, 20), 0.5), maxiter=1)
     assert err.value.residual > err.value.rtol and err.value.n_iter == 1
+    unchecked = xb.solve(np.full((1, 20), 0.5), maxiter=1, check=False)
+    assert not unchecked.converged and unchecked.residual == err.value.residual
+    assert xb.solve(np.full((1, 20), 0.5)).converged
     with pytest.raises(ConvergenceError, match="conjugate-gradient") as err:
         Crossbar(g, Wires(10.0, 10.0)).solve(np.full(20, 0.5), maxiter=1)
     assert err.value.index == 0
+
+
+@pytest.mark.parametrize("iv", [Ohmic(), Sinh(0.3)])
+def test_atol_ends_the_solve_at_the_absolute_residual(iv):
+    rng = np.random.default_rng(10)
+    g = rng.uniform(1e-5, 1e-4, (16, 16))
+    v = np.full(16, 0.2)
+    xb = Crossbar(g, Wires(5.0, 5.0), iv, solver="nonlinear" if isinstance(iv, Sinh)
+                  else "linear")
+    i_ideal = iv.current(g, v[:, None])
+    f0 = np.sqrt(2.0) * np.linalg.norm(i_ideal)      # ||F(v_0)||: [-I, I] over the nodes (A)
+    atol = 1e-4 * f0
+    tight = xb.solve(v, return_voltages=True)
+    loose = xb.solve(v, return_voltages=True, atol=atol)
+    assert tight.converged and loose.converged
+    assert tight.residual <= 1e-12 < loose.residual <= 1e-4
+    assert loose.n_iter[0] < tight.n_iter[0]
+    with pytest.raises(ValueError, match="atol must be >= 0"):
+        xb.solve(v, atol=-1.0)
 
 
 def test_zero_input_gives_zero_current():
@@ -300,3 +322,13 @@ def test_driver_currents_match_direct_solve(strong_ir):
     ideal = Crossbar(g).solve(v, return_driver_currents=True).driver_currents
     assert np.allclose(ideal, v * g.sum(axis=1))  # no wires: V_i sum_j G_ij
     assert Crossbar(g, wires).solve(v).driver_currents is None
+
+
+def test_a_failed_elimination_is_a_factorization_error_naming_the_row():
+    from memsim.crossbar import circuit
+    from memsim.errors import FactorizationError
+    g = np.full((3, 2), 1e-5)
+    g[1, 0] = -1.0                     # no passive array has it: the kernel's block 1 is not SPD
+    with pytest.raises(FactorizationError, match="row 1") as err:
+        circuit._eliminate(g, *Wires(1.0, 1.0).conductances)
+    assert err.value.block == 1

@@ -4,7 +4,7 @@ predicts, read noise as output noise against full solves, counts, bad input."""
 import numpy as np
 import pytest
 
-from memsim.crossbar import ADC, DAC, Crossbar, Tile, TiledMatrix, Wires
+from memsim.crossbar import ADC, DAC, ConvergenceError, Crossbar, Tile, TiledMatrix, Wires
 from memsim.crossbar import _reference as ref
 from memsim.devices import PCM, PCMParams
 
@@ -125,9 +125,9 @@ def test_same_seed_same_result_and_counts():
     a.matmul(x, 60.0, seed=11)
     c = a.counts
     n_row_tiles, n_col_tiles = 3, 2  # 70 rows over 32-row tiles; 30 outputs over 16 per tile
-    assert c["reads"] == 4 * n_row_tiles * n_col_tiles
-    assert c["dac_activations"] == np.count_nonzero(x) * n_col_tiles
-    assert c["adc_conversions"] == 4 * 30 * n_row_tiles
+    assert c.reads == 4 * n_row_tiles * n_col_tiles
+    assert c.dac_activations == np.count_nonzero(x) * n_col_tiles
+    assert c.adc_conversions == 4 * 30 * n_row_tiles
 
 
 def test_adc_calibration_bounds_the_error():
@@ -166,3 +166,18 @@ def test_bad_input():
         TiledMatrix(w, "pcm", seed=0, tile_shape=(1, 8))
     with pytest.raises(TypeError, match="dac must be"):
         Tile(w, "pcm", seed=0, dac="8-bit")
+
+
+def test_tiles_pass_their_tolerances_to_every_circuit_solve():
+    from memsim.devices.iv import Sinh
+    w = np.random.default_rng(13).normal(size=(8, 3))
+    x = np.full((2, 8), 0.8)
+    tight = Tile(w, "pcm", seed=0, wires=Wires(5.0, 5.0), iv=Sinh(0.05), maxiter=1)
+    with pytest.raises(ConvergenceError, match="after 1 Newton steps"):
+        tight.matmul(x, read_noise=False)
+    tm = TiledMatrix(w, "pcm", seed=0, tile_shape=(4, 4), wires=Wires(5.0, 5.0),
+                     iv=Sinh(0.05), rtol=1e-3)
+    loose = tm.matmul(x, read_noise=False)
+    exact = TiledMatrix(w, "pcm", seed=0, tile_shape=(4, 4), wires=Wires(5.0, 5.0),
+                        iv=Sinh(0.05)).matmul(x, read_noise=False)
+    assert 0 < np.abs(loose - exact).max() <= 1e-2 * np.abs(exact).max()

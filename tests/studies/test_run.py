@@ -30,7 +30,7 @@ def _small(devices='["pcm"]', **evaluation):
     overrides = ['policies=["cartpole-spikes"]', f"devices={devices}",
                  "evaluation.times=[1.0, 3600.0]", "evaluation.compensate=[false]",
                  "evaluation.instances=1", "evaluation.episodes=2",
-                 "tile.calibration_episodes=1"]
+                 "calibration.episodes=1"]
     overrides += [f"evaluation.{k}={v}" for k, v in evaluation.items()]
     return load_config(RUN_DEFAULTS, None, overrides)
 
@@ -85,9 +85,11 @@ def test_a_folder_of_another_config_is_refused_and_untouched(tmp_path):
     ("evaluation.times=[]", "evaluation.times"),
     ("evaluation.compensate=[1]", "evaluation.compensate"),
     ("evaluation.instances=0", "evaluation.instances"),
-    ("tile.adc_percentile=0.0", "tile.adc_percentile"),
+    ("calibration.percentile=0.0", "calibration.percentile"),
+    ('tile.scheme="diagonal"', "tile.scheme"),
+    ('tile.solver="magic"', "tile.solver"),
     ('tile.adc_model="flash"', "tile.adc_model"),
-    ("device.drift_scale=-1.0", "device.drift_scale"),
+    ("pcm.drift_scale=-1.0", "pcm.drift_scale"),
 ])
 def test_bad_config_names_the_key(tmp_path, override, message):
     config = load_config(RUN_DEFAULTS, None, [override])
@@ -97,11 +99,11 @@ def test_bad_config_names_the_key(tmp_path, override, message):
 
 
 def test_device_scales_apply_to_pcm_only(tmp_path):
-    from memsim.studies.run import device_model
-    config = load_config(RUN_DEFAULTS, None, ["device.prog_noise_scale=3.0"])
-    assert device_model("pcm", config).params.prog_noise_scale == 3.0
+    from memsim.hardware import resolve_device
+    config = load_config(RUN_DEFAULTS, None, ["pcm.prog_noise_scale=3.0"])
+    assert resolve_device("pcm", config["pcm"]).params.prog_noise_scale == 3.0
     with pytest.raises(ConfigError, match="apply to PCM presets"):
-        device_model("taox-hfox", config)
+        resolve_device("taox-hfox", config["pcm"])
     with pytest.raises(ConfigError, match="apply to PCM presets"):
         run_experiment(config, tmp_path / "out")
     assert not (tmp_path / "out").exists()
@@ -111,3 +113,12 @@ def test_shipped_example_config_is_the_default():
     from pathlib import Path
     example = Path(__file__).resolve().parents[2] / "data" / "experiments" / "run.toml"
     assert load_config(RUN_DEFAULTS, example) == RUN_DEFAULTS
+
+
+def test_every_solver_that_can_solve_the_tiles_is_accepted():
+    from memsim.studies.run import check_config
+    for overrides in (['tile.solver="linear"'], ['tile.solver="ideal"'],
+                      ['tile.solver="nonlinear"'],
+                      ["tile.r_row=0.0", "tile.r_col=0.0", 'tile.solver="ideal"']):
+        checked = check_config(load_config(RUN_DEFAULTS, None, overrides))
+        assert checked.hardware["pcm"].solver == overrides[-1].split("=")[1].strip('"')

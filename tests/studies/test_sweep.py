@@ -25,10 +25,10 @@ TILE = """experiment = "tile"
 replicates = 2
 batch = 2
 [base]
-n_inputs = 8
+inputs.n = 8
 [grid]
-r_wire = [0.0, 5.0]
-"rows,cols" = [[16, 16], [32, 32]]
+"tile.r_row,tile.r_col" = [[0.0, 0.0], [5.0, 5.0]]
+"tile.rows,tile.cols" = [[16, 16], [32, 32]]
 """
 
 
@@ -95,21 +95,26 @@ def dask_cluster(n_workers):
 # --------------------------------------------------------------------------- spec
 
 @pytest.mark.parametrize("text, match", [
-    ('experiment = "tile"\n[grid]\nr_wyre = [1.0]\n', "unknown key 'r_wyre'"),
-    ('experiment = "tile"\n[base]\ntile.rows = 3\n[grid]\nr_wire = [1.0]\n',
-     "unknown key 'tile'"),
-    ('experiment = "tile"\n[grid]\nr_wire = ["high"]\n', "r_wire must be float"),
-    ('experiment = "tile"\n[grid]\nr_wire = []\n', "non-empty list"),
+    ('experiment = "tile"\n[grid]\n"tile.r_wyre" = [1.0]\n', "unknown key 'tile.r_wyre'"),
+    ('experiment = "tile"\n[base]\nr_wire = 3\n[grid]\n"tile.r_row" = [1.0]\n',
+     "unknown key 'r_wire'"),
+    ('experiment = "tile"\n[grid]\n"tile.r_row" = ["high"]\n', "tile.r_row must be float"),
+    ('experiment = "tile"\n[grid]\n"tile.r_row" = []\n', "non-empty list"),
+    ('experiment = "tile"\n[base]\ntile.rows = 1\n[grid]\n"tile.r_row" = [1.0]\n',
+     "tile.rows must be >= 2"),
     ('experiment = "tile"\n[grid]\n', r"\[grid\] is empty"),
     ('experiment = "tile"\n', "sweeps nothing"),
-    ('experiment = "tile"\nreplicate = 3\n[grid]\nr_wire = [1.0]\n', "unknown top-level"),
+    ('experiment = "tile"\nreplicate = 3\n[grid]\n"tile.r_row" = [1.0]\n', "unknown top-level"),
     ('experiment = "tile"\n[grid]\nseed = [1, 2]\n', "seed key"),
-    ('experiment = "tile"\nmeasures = ["energy"]\n[grid]\nr_wire = [1.0]\n', "measures"),
-    ('experiment = "tile"\n[grid]\nr_wire = [-1.0]\n', "r_wire must be >= 0"),
-    ('experiment = "tile"\n[random]\nn = 2\nr_wire = {low = 2.0, high = 1.0}\n', "low < high"),
+    ('experiment = "tile"\nmeasures = ["energy"]\n[grid]\n"tile.r_row" = [1.0]\n', "measures"),
+    ('experiment = "tile"\n[grid]\n"tile.r_row" = [-1.0]\n', "tile.r_row must be >= 0"),
+    ('experiment = "tile"\n[grid]\n"tile.solver" = ["linear"]\n[base]\ntile.r_row = 0.0\n'
+     'tile.r_col = 0.0\n', "tile.solver 'linear' needs wires"),
+    ('experiment = "tile"\n[random]\nn = 2\n"tile.r_row" = {low = 2.0, high = 1.0}\n',
+     "low < high"),
     ('experiment = "nope"\n[grid]\nx = [1]\n', "experiment must be one of"),
     ('experiment = "run"\n[grid]\n"evaluation.epsiodes" = [1]\n', "evaluation.epsiodes"),
-    ('experiment = "run"\n[grid]\n"device.prog_noise_scale" = [1.0]\n',
+    ('experiment = "run"\n[grid]\n"pcm.prog_noise_scale" = [1.0]\n',
      "policies has 2 values"),
 ])
 def test_bad_spec_is_a_clear_error(tmp_path, text, match):
@@ -123,7 +128,7 @@ def test_shipped_specs_are_valid():
         assert len(plan(spec)) >= 100 and spec["replicates"] == 10
     spec = load_spec(REPO / "data" / "sweeps" / "pcm-drift-noise.toml")
     assert [k for keys, _ in spec["axes"] for k in keys] == ["evaluation.times",
-                                                              "device.prog_noise_scale"]
+                                                              "pcm.prog_noise_scale"]
 
 
 def test_points_seeds_and_random_samples(tmp_path):
@@ -171,11 +176,11 @@ def test_local_sweep_resume_refusals_and_plot(tmp_path):
 
 
 def test_cli_errors_touch_nothing(tmp_path):
-    spec = spec_file(tmp_path, 'experiment = "tile"\n[grid]\nr_wire = []\n')
+    spec = spec_file(tmp_path, 'experiment = "tile"\n[grid]\n"tile.r_row" = []\n')
     out = tmp_path / "never"
     res = subprocess.run([sys.executable, "-m", "memsim", "sweep", str(spec), "--out", str(out)],
                          capture_output=True, text=True, timeout=60)
-    assert res.returncode == 2 and "grid 'r_wire' must be a non-empty list" in res.stderr
+    assert res.returncode == 2 and "grid 'tile.r_row' must be a non-empty list" in res.stderr
     port = free_port()                                             # nothing listens there
     res = subprocess.run([sys.executable, "-m", "memsim", "sweep", str(synthetic(tmp_path)),
                           "--out", str(out), "--scheduler", f"tcp://127.0.0.1:{port}",
@@ -254,8 +259,8 @@ def test_killed_client_then_resume(tmp_path):
 def test_run_experiment_point(tmp_path):
     text = ('experiment = "run"\n[base]\npolicies = ["cartpole"]\ndevices = ["pcm"]\n'
             'evaluation.compensate = [true]\nevaluation.instances = 1\n'
-            'evaluation.episodes = 1\ntile.calibration_episodes = 1\n'
-            '[grid]\n"evaluation.times" = [31536000.0]\n"device.prog_noise_scale" = [4.0]\n')
+            'evaluation.episodes = 1\ncalibration.episodes = 1\n'
+            '[grid]\n"evaluation.times" = [31536000.0]\n"pcm.prog_noise_scale" = [4.0]\n')
     spec = load_spec(spec_file(tmp_path, text))
     run_sweep(spec, tmp_path / "out", workers=1)
     _, rows = load_results(tmp_path / "out")

@@ -9,16 +9,15 @@ process, on any machine, in any order.
 Experiments shipped:
 
 ``run``
-    The main job (:mod:`memsim.experiment`) at one point: one policy, one
+    The main job (:mod:`memsim.studies.run`) at one point: one policy, one
     device, one drift time, one compensation setting. Measures come from the
-    device row of :func:`memsim.experiment.summarise`; ``digital_return`` is
+    device row of :func:`memsim.studies.run.summarise`; ``digital_return`` is
     the mean return of the same policy with digital synapses on the same
     episodes.
 ``tile``
-    One crossbar array (:class:`memsim.crossbar.TiledMatrix` with a single
-    tile of ``rows`` x ``cols`` devices) multiplying random inputs by a random
-    weight matrix; the measure is the relative output error
-    ``||y - x @ w|| / ||x @ w||`` (as in :func:`memsim.energy.run_energy`).
+    The tile study (:mod:`memsim.studies.tile`): one array of the config's
+    hardware multiplying random inputs by a random weight matrix; the measure
+    is the relative output error ``||y - x @ w|| / ||x @ w||``.
 ``synthetic``
     No physics: ``work`` fixed matrix products, then ``value = x + y**2 +
     N(0, 0.1)``. For tests and for measuring the sweep machinery's overhead.
@@ -37,6 +36,7 @@ from typing import Callable
 import numpy as np
 
 from ...errors import ConfigError
+from ..tile import TILE_STUDY_DEFAULTS, check_tile_config, tile_error
 
 
 @dataclass(frozen=True)
@@ -84,15 +84,15 @@ def _check_run(config):
             raise ConfigError(f"{key} has {len(values)} values {values!r} at a sweep point; "
                               f"a run point takes one: sweep over it in [grid] or give "
                               f"one value in [base]")
-    check_config(config)
+    return check_config(config)
 
 
 def run_point(config):
     """Measures of the device row of a one-policy, one-device ``memsim run`` config."""
     from ..run import evaluate_points, summarise
-    _check_run(config)
-    results = [r for _, _, r, _ in evaluate_points(config)]
-    table = summarise(config, results)["table"]
+    checked = _check_run(config)
+    results = [r for _, _, r, _ in evaluate_points(config, checked=checked)]
+    table = summarise(config, results, checked)["table"]
     digital = next(r for r in table if r["device"] == "digital")
     device = next(r for r in table if r["device"] != "digital")
     out = {name: float(device[name]) for name in RUN_MEASURES[:-1] if name in device}
@@ -101,71 +101,6 @@ def run_point(config):
 
 
 # ----------------------------------------------------------------------------- tile
-
-#: Every key of the ``tile`` experiment with its default (SI units).
-TILE_DEFAULTS = {
-    "device": "pcm",          # device preset or preset TOML path
-    "rows": 256,              # devices per column = inputs of the weight matrix
-    "cols": 256,              # devices per row; outputs = cols // 2 (differential pairs)
-    "r_wire": 1.0,            # ohm per row- and column-wire segment (0: ideal wiring)
-    "t": 1.0,                 # s after programming when the array is read
-    "compensate": True,       # global drift compensation
-    "dac_bits": 8,            # input DAC resolution (0: ideal)
-    "adc_bits": 8,            # ADC resolution (0: ideal)
-    "adc_percentile": 99.9,   # ADC full scale: this percentile of |I+ - I-| at time t
-    "v_read": 0.2,            # V, full-scale read voltage
-    "n_inputs": 64,           # input vectors per point
-    "activity": 0.5,          # fraction of non-zero inputs (uniform in [0, 1])
-    "seed": 0,
-}
-
-
-def _check_tile(config):
-    from ..._validation import check_scalar
-    from ...devices.presets import load_preset
-    load_preset(config["device"])
-    for key in ("rows", "cols"):
-        check_scalar(key, config[key], low=2, integer=True)
-    check_scalar("r_wire", config["r_wire"], low=0.0)
-    check_scalar("t", config["t"], low=0.0)
-    for key in ("dac_bits", "adc_bits"):
-        check_scalar(key, config[key], low=0, high=16, integer=True)
-    check_scalar("adc_percentile", config["adc_percentile"], low=0.0, high=100.0,
-                 low_inclusive=False)
-    check_scalar("v_read", config["v_read"], low=0.0, low_inclusive=False)
-    check_scalar("n_inputs", config["n_inputs"], low=1, integer=True)
-    check_scalar("activity", config["activity"], low=0.0, high=1.0, low_inclusive=False)
-    check_scalar("seed", config["seed"], low=0, integer=True)
-
-
-def tile_point(config):
-    """Relative output error of one array of ``rows`` x ``cols`` devices.
-
-    The weights ``w`` (``rows`` x ``cols // 2``, normal with standard
-    deviation ``1/sqrt(rows)``), the inputs, the programming and the reads
-    draw from four streams spawned from ``SeedSequence(seed)``.
-    """
-    from ...crossbar import ADC, DAC, TiledMatrix, Wires
-    _check_tile(config)
-    c = config
-    w_seq, x_seq, prog_seq, read_seq = np.random.SeedSequence(c["seed"]).spawn(4)
-    rows, n_out = c["rows"], c["cols"] // 2
-    w = np.random.default_rng(w_seq).normal(0.0, 1.0 / np.sqrt(rows), (rows, n_out))
-    rng = np.random.default_rng(x_seq)
-    x = (rng.random((c["n_inputs"], rows)) < c["activity"]) \
-        * rng.uniform(0.0, 1.0, (c["n_inputs"], rows))
-    wires = None if c["r_wire"] == 0.0 else Wires(c["r_wire"], c["r_wire"])
-    tm = TiledMatrix(w, c["device"], seed=np.random.default_rng(prog_seq),
-                     tile_shape=(rows, c["cols"]), wires=wires,
-                     dac=DAC(bits=c["dac_bits"], v_max=c["v_read"], signed=False),
-                     adc=ADC(bits=c["adc_bits"], i_max=1.0, signed=True))
-    if c["adc_bits"]:
-        tm.calibrate_adc(x, c["t"], c["adc_percentile"])
-    y = tm.matmul(x, c["t"], seed=np.random.default_rng(read_seq), compensate=c["compensate"])
-    exact = x @ w
-    return {"output_error": float(np.linalg.norm(y - exact)
-                                  / max(np.linalg.norm(exact), 1e-300))}
-
 
 # ------------------------------------------------------------------------ synthetic
 
@@ -196,8 +131,8 @@ def _check_synthetic(config):
 
 EXPERIMENTS = {
     "run": None,    # filled lazily: its defaults import the hardware stack
-    "tile": Experiment(TILE_DEFAULTS, tile_point, ("output_error",), "seed", batch=4,
-                       check=_check_tile),
+    "tile": Experiment(TILE_STUDY_DEFAULTS, tile_error, ("output_error",), "seed", batch=4,
+                       check=check_tile_config),
     "synthetic": Experiment(SYNTHETIC_DEFAULTS, synthetic_point, ("value", "work_checksum"),
                             "seed", batch=1, check=_check_synthetic),
 }

@@ -14,7 +14,7 @@ A sweep spec (TOML, ``data/sweeps/*.toml``)::
 
     [grid]                      # cartesian product of these values
     "evaluation.times" = [1.0, 3600.0]
-    "device.prog_noise_scale" = [0.5, 1.0, 2.0]
+    "pcm.prog_noise_scale" = [0.5, 1.0, 2.0]
     "rows,cols" = [[64, 64], [128, 128]]   # linked keys: values taken together
 
     [random]                    # n points drawn from the spec seed, crossed with the grid
