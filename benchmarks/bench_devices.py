@@ -26,7 +26,7 @@ What is measured
    devices programmed to uniform targets, then 100 steps of one random signed
    pulse per device (``rng.integers(-1, 2, n)``: -1, 0 or +1 with equal
    probability). The Cython kernel path (``PulseDevice.apply_pulses``) is timed
-   against the NumPy reference ``memsim.devices.pulse._apply_pulses_numpy`` on
+   against the NumPy reference ``memsim.devices._reference.apply_pulses`` on
    the same pulse and noise seeds; printed: speed-up (numpy time / kernel
    time), pulses per second, device updates per second and the largest
    absolute difference between the two final conductance arrays (should be
@@ -66,7 +66,8 @@ import _common  # benchmarks/ is on sys.path when run as a script
 from _common import best_time, peak_rss_bytes
 from memsim.devices.pcm import PCM
 from memsim.devices.presets import load_preset
-from memsim.devices.pulse import PulseDevice, _apply_pulses_numpy
+from memsim.devices._reference import apply_pulses as _apply_pulses_numpy
+from memsim.devices.pulse import PulseDevice
 
 DAY = 86400.0
 YEAR = 365.25 * DAY

@@ -4,10 +4,10 @@ Measures decisions (environment steps) per second and network steps per second o
 a recurrent ALIF network with eligibility traces, learning on, fed by
 Gaussian-field inputs, with:
 
-- memsim's fused Cython step (``EpropActorCritic(kernels=True)``): neuron update,
-  eligibility and trace updates in one pass each (memsim/_kernels/_snn.pyx);
-- the plain vectorised NumPy implementation of the same step
-  (``kernels=False``: memsim.snn.neurons.neuron_step and eligibility_step),
+- memsim's fused Cython step (``EpropActorCritic``): neuron update, eligibility
+  and trace updates in one pass each (memsim/_kernels/_snn.pyx);
+- the plain vectorised NumPy implementation of the same step, its twin in the
+  tests (``memsim.snn._reference.ReferenceEprop``: neuron_step, eligibility_step),
   run in the same process on the same inputs.
 
 Both use the same float synapse backend (BLAS matrix-vector products) for the
@@ -27,6 +27,7 @@ import numpy as np
 
 import _common  # benchmarks/ is on sys.path when run as a script
 from memsim.snn import EpropActorCritic, EpropConfig, NeuronParams
+from memsim.snn._reference import ReferenceEprop
 
 N_IN = 32
 REPEATS = 3                 # best of: this machine's timings vary by tens of percent
@@ -34,7 +35,7 @@ REPEATS = 3                 # best of: this machine's timings vary by tens of pe
 
 def bench(n_rec, decisions, kernels, beta):
     config = EpropConfig(n_rec=n_rec, neuron=NeuronParams(beta=beta), w_in_scale=3.0)
-    net = EpropActorCritic(N_IN, 2, config, seed=0, kernels=kernels)
+    net = (EpropActorCritic if kernels else ReferenceEprop)(N_IN, 2, config, seed=0)
     rng = np.random.default_rng(1)
     inputs = rng.uniform(0, 1, (decisions, N_IN))
     rewards = rng.normal(size=decisions)

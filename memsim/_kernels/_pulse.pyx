@@ -2,7 +2,7 @@
 """Per-pulse conductance update of pulse-programmed devices (NeuroSim model).
 
 Python face: memsim.devices.pulse. Inputs are validated there; nothing is
-checked here. Reference implementation: memsim.devices.pulse._apply_pulses_numpy.
+checked here. NumPy twin: memsim.devices._reference.apply_pulses.
 
 For a device at conductance g receiving n pulses (n > 0: LTP curve, n < 0:
 LTD curve, parameters a, p_max), the NeuroSim update

@@ -1,11 +1,11 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Inner loop of e-prop training: neuron update, eligibility and trace updates, fused.
 
-Python face: memsim.snn.eprop (EpropActorCritic with ``kernels=True``).
-Inputs are validated there; nothing is checked here. NumPy references:
-memsim.snn.neurons.neuron_step, memsim.snn.eprop.eligibility_step and the
-NumPy branch of EpropActorCritic (tests check the two paths agree).
-Equations: see those modules.
+Python face: memsim.snn.eprop (EpropActorCritic: FusedNetwork for a single
+episode, adam_step). Inputs are validated there; nothing is checked here.
+NumPy twin: memsim.snn._reference.ReferenceEprop (with
+memsim.snn.neurons.neuron_step); the tests check the two agree. Equations:
+memsim.snn.eprop.
 """
 
 from libc.math cimport exp, fabs, log, sqrt
@@ -38,45 +38,6 @@ cdef inline double _neurons(Py_ssize_t n, double *v, double *a, double *z, int64
             ref[j] -= 1
         spikes += z[j]
     return spikes
-
-
-def neuron_update(double[::1] v, double[::1] a, double[::1] z, int64_t[::1] ref,
-                  const double[::1] current, double[::1] psi, double alpha, double rho,
-                  double v_th, double beta, double gamma_pd, int64_t n_ref):
-    """One LIF/ALIF step in place (as neuron_step); writes psi, returns the spike count."""
-    cdef double spikes
-    with nogil:
-        spikes = _neurons(v.shape[0], &v[0], &a[0], &z[0], &ref[0], &current[0], &psi[0],
-                          alpha, rho, v_th, beta, gamma_pd, n_ref)
-    return spikes
-
-
-def eligibility_update(const double[::1] psi, const double[::1] zbar, double[::1, :] eps,
-                       double[::1, :] ebar, double[::1, :] esum, double beta, double rho,
-                       double kappa):
-    """e = psi (zbar - beta eps) [eps updated, ALIF], ebar = kappa ebar + e, esum += e.
-
-    ``eps`` of shape (0, 0) means LIF (``e = zbar psi``). Arrays are column-major
-    (one postsynaptic neuron's synapses contiguous).
-    """
-    cdef Py_ssize_t i, j, n_pre = ebar.shape[0], n_post = ebar.shape[1]
-    cdef bint alif = eps.shape[0] > 0
-    cdef double e, pj, r
-    with nogil:
-        for j in range(n_post):
-            pj = psi[j]
-            r = rho - pj * beta
-            if alif:
-                for i in range(n_pre):
-                    e = pj * (zbar[i] - beta * eps[i, j])
-                    eps[i, j] = pj * zbar[i] + r * eps[i, j]
-                    ebar[i, j] = kappa * ebar[i, j] + e
-                    esum[i, j] += e
-            else:
-                for i in range(n_pre):
-                    e = pj * zbar[i]
-                    ebar[i, j] = kappa * ebar[i, j] + e
-                    esum[i, j] += e
 
 
 cdef void _decision_update(double[::1, :] trace, double[::1, :] grad, double[::1, :] ebar,
@@ -152,36 +113,6 @@ cdef void _learn(Py_ssize_t action, const double[::1] pi, const double[:, ::1] b
         t_val[j, 0] = decay * t_val[j, 0] + c_value * zj
         for k in range(n_act):
             g_out[j, k] += c_entropy * zj * d_entropy[k]
-
-
-def learn_decision(Py_ssize_t action, const double[::1] pi, const double[:, ::1] b,
-                   const double[::1] b_v, const double[::1] zbar_out, const double[::1] rate,
-                   double rate_target, dict trace, dict grad, dict ebar, dict esum,
-                   double decay, double c_value, double c_entropy, double c_rate,
-                   double delta):
-    """Everything e-prop does at a decision (the NumPy branch of
-    EpropActorCritic._learn_decision): TD error of the previous decision into the
-    gradients, learning signals ``L = B (onehot - pi) + c_V b_V`` and
-    ``L_H = B dH/dy``, lambda-traces of all four matrices, entropy and rate terms."""
-    cdef Py_ssize_t n = b.shape[0], n_act = b.shape[1]
-    cdef double[::1] signal = cython_zeros(n), signal_h = cython_zeros(n)
-    cdef double[::1] rate_error = cython_zeros(n), d_entropy = cython_zeros(n_act)
-    cdef double[::1] target = cython_zeros(n_act)
-    cdef double[::1, :] t_in = trace["w_in"], g_in = grad["w_in"]
-    cdef double[::1, :] t_rec = trace["w_rec"], g_rec = grad["w_rec"]
-    cdef double[::1, :] t_out = trace["w_out"], g_out = grad["w_out"]
-    cdef double[::1, :] t_val = trace["w_value"], g_val = grad["w_value"]
-    cdef double[::1, :] e_in = ebar["w_in"], e_rec = ebar["w_rec"]
-    cdef double[::1, :] s_in = esum["w_in"], s_rec = esum["w_rec"]
-    with nogil:
-        _learn(action, pi, b, b_v, zbar_out, rate, rate_target, t_in, g_in, t_rec, g_rec,
-               t_out, g_out, t_val, g_val, e_in, e_rec, s_in, s_rec, decay, c_value,
-               c_entropy, c_rate, delta, 1.0, signal, signal_h, rate_error, d_entropy,
-               target, NULL)
-
-
-cdef double[::1] cython_zeros(Py_ssize_t n):
-    return np.zeros(n)
 
 
 def adam_step(double[::1, :] m, double[::1, :] v, double[::1, :] g, double[:, ::1] step,

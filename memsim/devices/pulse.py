@@ -38,7 +38,7 @@ from ..errors import InputError, InputTypeError
 from ._params import params_from_dict, params_to_dict
 from .base import Device
 from .faults import Faults
-from .nonlinearity import a_norm_from_nl, check_nl, curve, inverse_curve
+from .nonlinearity import a_norm_from_nl, check_nl, inverse_curve
 
 _MAX_REDRAWS = 100
 
@@ -332,33 +332,3 @@ class PulseDevice(Device):
 
     def __repr__(self):
         return f"PulseDevice({self.params!r})"
-
-
-def _apply_pulses_numpy(device, state, pulses, rng):
-    """NumPy reference of :meth:`PulseDevice.apply_pulses`, NeuroSim's literal steps.
-
-    Inverts the curve to a pulse position, moves it by n, evaluates the curve
-    (NeuroSim InvNonlinearWeight / NonlinearWeight), adds C2C noise and clips.
-    Draws the same normals in the same order as the kernel. Used by tests and
-    benchmarks only.
-    """
-    p = device.params
-    n = np.asarray(pulses, dtype=np.int64)
-    size = state.g.shape
-    active = (n != 0) & (state.stuck == 0)
-    up = n > 0
-    a = np.where(up, np.broadcast_to(state.a_ltp, size), np.broadcast_to(state.a_ltd, size))
-    p_max = np.where(up, p.p_max_ltp, p.p_max_ltd)
-    lo = np.broadcast_to(state.g_min, size)
-    hi = np.broadcast_to(state.g_max, size)
-    x = inverse_curve(state.g, a, p_max, lo, hi)
-    g_new = curve(x + n, a, p_max, lo, hi)
-    sigma = p.c2c * (p.g_max - p.g_min)
-    if sigma > 0:
-        z = np.zeros(size)
-        z[active] = rng.standard_normal(int(active.sum()))
-        g_new = g_new + sigma * np.sqrt(np.abs(n)) * z
-    g_new = np.clip(g_new, lo, hi)
-    state.g[:] = np.where(active, g_new, state.g)
-    state.pulses_applied += int(np.abs(n[active]).sum())
-    return state

@@ -7,18 +7,18 @@ GaussianFields
 DigitalSynapses, digital, SynapseConfig
     The float-weight synapse backend (propagate, update), its factory, and the
     description of which backend a network trains on.
-EpropActorCritic, EpropConfig, eligibility_step
+EpropActorCritic, EpropConfig
     Reward-based e-prop (Bellec et al. 2020): online actor-critic learning.
 RstdpAgent, RstdpConfig
     Reward-modulated STDP with an eligibility trace (Florian 2007), the baseline.
 """
 
 from .encoders import GaussianFields
-from .eprop import EpropActorCritic, EpropConfig, eligibility_step
+from .eprop import EpropActorCritic, EpropConfig
 from .neurons import NeuronParams, NeuronState, neuron_step
 from .rstdp import RstdpAgent, RstdpConfig
 from .synapses import DigitalSynapses, SynapseConfig, digital
 
 __all__ = ["DigitalSynapses", "EpropActorCritic", "EpropConfig", "GaussianFields",
            "NeuronParams", "NeuronState", "RstdpAgent", "RstdpConfig", "SynapseConfig",
-           "digital", "eligibility_step", "neuron_step"]
+           "digital", "neuron_step"]

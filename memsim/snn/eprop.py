@@ -48,28 +48,6 @@ from .neurons import NeuronParams, NeuronState, neuron_step
 from .synapses import digital
 
 
-def eligibility_step(psi, zbar, eps, beta, rho):
-    """Eligibility ``e`` (n_pre, n_post) of one step; updates ``eps`` in place (ALIF).
-
-    Parameters
-    ----------
-    psi : ndarray, shape (n_post,)
-        Pseudo-derivatives of the postsynaptic neurons at this step.
-    zbar : ndarray, shape (n_pre,)
-        Presynaptic traces at this step.
-    eps : ndarray, shape (n_pre, n_post) or None
-        Adaptation eligibility vectors (``d a / d W``), None when ``beta = 0``.
-    beta, rho : float
-        Adaptation strength and decay per step.
-    """
-    if eps is None:
-        return zbar[:, None] * psi[None, :]
-    e = psi[None, :] * (zbar[:, None] - beta * eps)
-    eps *= (rho - psi * beta)[None, :]
-    eps += zbar[:, None] * psi[None, :]
-    return e
-
-
 @dataclass(frozen=True)
 class EpropConfig(AgentConfig):
     """Hyper-parameters of the e-prop actor-critic (every one is saved with a policy).
@@ -153,12 +131,6 @@ _ADAM = (0.9, 0.999, 1e-8)
 _NO_EPS = np.zeros((0, 0))          # the kernel's "LIF: no adaptation eligibility"
 
 
-def _layout(kernels):
-    """Memory order of the per-synapse learning arrays: column-major for the Cython
-    kernels (their loops over one postsynaptic neuron's synapses then run through
-    contiguous memory), row-major for the NumPy path (its broadcasts of presynaptic
-    columns against postsynaptic rows are fastest on C arrays)."""
-    return "F" if kernels else "C"
 _RATE_STEP = 1e-3                   # running rate over learning steps: 1000-step memory
 
 
@@ -177,16 +149,24 @@ class EpropActorCritic:
     synapses : callable, default=memsim.snn.synapses.digital
         Backend factory ``synapses(name, weights)``, called with each matrix's
         name and initial weights (:mod:`memsim.snn.synapses`).
-    kernels : bool, default=True
-        Run the per-step neuron and eligibility updates in the Cython kernel
-        (memsim._kernels._snn); False runs the NumPy reference of the same step.
+
+    Notes
+    -----
+    A single episode whose backends expose their float matrix (``forward``)
+    runs and learns in one Cython call per decision (memsim._kernels._snn).
+    Batches of episodes, and backends without ``forward`` (crossbar tiles),
+    run the same network step in NumPy, without learning. The NumPy twin of
+    the learning step, which the tests compare with the kernel, is
+    :class:`memsim.snn._reference.ReferenceEprop`.
     """
 
     PARAMS = ("w_in", "w_rec", "w_out", "w_value")
+    #: Memory order of the per-synapse learning arrays: column-major, so that the
+    #: kernel's loops over one postsynaptic neuron's synapses run through
+    #: contiguous memory.
+    ORDER = "F"
 
-    def __init__(self, n_in, n_actions, config=None, seed=None, synapses=digital,
-                 kernels=True):
-        self.kernels = bool(kernels)
+    def __init__(self, n_in, n_actions, config=None, seed=None, synapses=digital):
         self.config = EpropConfig() if config is None else config
         c = self.config
         self.n_in = check_scalar("n_in", n_in, low=1, integer=True)
@@ -210,7 +190,7 @@ class EpropActorCritic:
 
     # ------------------------------------------------------------------ state
     def _zeros(self, shape):
-        return np.zeros(shape, order=_layout(self.kernels))
+        return np.zeros(shape, order=self.ORDER)
 
     def reset(self, batch=None):
         """Start an episode: neurons at rest, every trace cleared.
@@ -285,9 +265,8 @@ class EpropActorCritic:
         (``forward``) that it keeps up to date in place."""
         if getattr(self, "_fused", None) is not None:
             self._fused.sync()          # its lazily decayed traces become true values
-        if (not self.kernels or self.batch is not None
-                or not all(isinstance(getattr(s, "forward", None), np.ndarray)
-                           for s in self.syn.values())):
+        if self.batch is not None or not all(isinstance(getattr(s, "forward", None), np.ndarray)
+                                             for s in self.syn.values()):
             return None
         p = self.config.neuron
         st = self.state
@@ -309,7 +288,11 @@ class EpropActorCritic:
 
     # ---------------------------------------------------------------- dynamics
     def network_step(self, x, learn=True):
-        """One network step under input ``x`` (n_in,) or (batch, n_in); returns the spikes."""
+        """One network step under input ``x`` (n_in,) or (batch, n_in); returns the spikes.
+
+        This is the NumPy step of batches and of backends without ``forward``;
+        learning runs in the fused kernel (:meth:`decide`).
+        """
         if learn and self.batch is not None:
             raise InputError("learning runs one episode at a time: reset() without batch, "
                              "or learn=False")
@@ -320,27 +303,11 @@ class EpropActorCritic:
         self.zbar_in += x
         self.zbar_rec *= p.alpha
         self.zbar_rec += z_prev
-        if self.kernels and self.batch is None:
-            st = self.state
-            _snn.neuron_update(st.v, st.a, st.z, st.ref, current, self._psi, p.alpha, p.rho,
-                               p.v_th, p.beta, p.gamma_pd, p.n_ref)
-            psi = self._psi
-        else:
-            psi = neuron_step(p, self.state, current)
+        psi = neuron_step(p, self.state, current)
         z = self.state.z
         if learn:
-            for name, zbar in (("w_in", self.zbar_in), ("w_rec", self.zbar_rec)):
-                if self.kernels:
-                    eps = self.eps[name] if self.eps[name] is not None else _NO_EPS
-                    _snn.eligibility_update(psi, zbar, eps, self.ebar[name], self.e_sum[name],
-                                            p.beta, p.rho, self.kappa)
-                    continue
-                e = eligibility_step(psi, zbar, self.eps[name], p.beta, p.rho)
-                self.ebar[name] *= self.kappa
-                self.ebar[name] += e
-                self.e_sum[name] += e
-        if learn:                       # the regulariser's estimate: learning episodes only
-            self.rate += _RATE_STEP * (z - self.rate)
+            self._eligibility(psi)
+            self.rate += _RATE_STEP * (z - self.rate)   # the regulariser's: learning only
         self.y *= self.kappa
         self.y += self.syn["w_out"].propagate(z)
         self._value *= self.kappa
@@ -349,6 +316,12 @@ class EpropActorCritic:
         self.zbar_out += z
         self.spikes += z.sum()
         return z
+
+    def _eligibility(self, psi):
+        raise InputError("e-prop learns in its fused kernel, on synapse backends that expose "
+                         "their float matrix (forward); these backends "
+                         f"({', '.join(sorted({type(s).__name__ for s in self.syn.values()}))}) "
+                         "can only be evaluated (learn=False)")
 
     def policy(self):
         """Action probabilities from the policy readout (softmax of ``y`` over actions)."""
@@ -414,42 +387,25 @@ class EpropActorCritic:
 
     def _learn_decision(self, action, pi):
         c = self.config
-        delta = 0.0
-        if self._pending is not None:          # TD error of the previous decision
-            reward, v_prev = self._pending
-            delta = reward + c.gamma * self.value - v_prev
+        self._fused.learn(action, pi, *self._feedback_arrays(), c.rate_target,
+                          c.gamma * c.lam, c.c_value, c.c_entropy, c.c_rate,
+                          self._td_error())
+        self._count_step()
+
+    def _feedback_arrays(self):
         b, b_v = self._feedback()
-        decay = c.gamma * c.lam
-        if self._fused is not None:
-            self._fused.learn(action, pi, np.ascontiguousarray(b), np.ascontiguousarray(b_v),
-                              c.rate_target, decay, c.c_value, c.c_entropy, c.c_rate, delta)
-        elif self.kernels:
-            _snn.learn_decision(action, pi, np.ascontiguousarray(b), np.ascontiguousarray(b_v),
-                                self.zbar_out, self.rate, c.rate_target, self.trace,
-                                self.grad, self.ebar, self.e_sum, decay, c.c_value,
-                                c.c_entropy, c.c_rate, delta)
-        else:
-            self._apply_td(delta)
-            onehot = np.zeros(self.n_actions)
-            onehot[action] = 1.0
-            logp = np.log(pi + 1e-12)
-            d_entropy = -pi * (logp + (-(pi * logp).sum()))
-            signal = b @ (onehot - pi) + c.c_value * b_v
-            signal_h = b @ d_entropy
-            rate_error = self.rate - c.rate_target
-            for name in ("w_in", "w_rec"):
-                self.trace[name] *= decay
-                self.trace[name] += signal[None, :] * self.ebar[name]
-                self.grad[name] += (c.c_entropy * signal_h[None, :] * self.ebar[name]
-                                    - c.c_rate * rate_error[None, :] * self.e_sum[name])
-                self.e_sum[name][:] = 0.0
-            for name, g in (("w_out", self.zbar_out[:, None] * (onehot - pi)[None, :]),
-                            ("w_value", c.c_value * self.zbar_out[:, None])):
-                self.trace[name] *= decay
-                self.trace[name] += g
-            self.grad["w_out"] += c.c_entropy * self.zbar_out[:, None] * d_entropy[None, :]
+        return np.ascontiguousarray(b), np.ascontiguousarray(b_v)
+
+    def _td_error(self):
+        """TD error of the previous decision, now that ``V(s')`` is known (0 at the start)."""
+        if self._pending is None:
+            return 0.0
+        reward, v_prev = self._pending
+        return reward + self.config.gamma * self.value - v_prev
+
+    def _count_step(self):
         self.env_steps += 1
-        if self.env_steps % c.update_every == 0:
+        if self.env_steps % self.config.update_every == 0:
             self._adam()
 
     def _apply_td(self, delta, names=PARAMS):
@@ -470,26 +426,21 @@ class EpropActorCritic:
             self._pending = (reward, self.value)
 
     def _adam(self):
+        """One Adam ascent step of every matrix on the accumulated gradient (cleared)."""
         b1, b2, eps = _ADAM
-        c = self.config
         self.adam_t += 1
         c1, c2 = 1 - b1 ** self.adam_t, 1 - b2 ** self.adam_t
         for name in self.PARAMS:
-            g = self.grad[name]
-            lr = c.lr * (c.hidden_lr_scale if name in ("w_in", "w_rec") else 1.0)
-            if self.kernels:
-                step = np.empty(g.shape)        # in the weights' (C) order
-                _snn.adam_step(self.adam_m[name], self.adam_v[name], g, step, lr, b1, b2, eps,
-                               c1, c2, name == "w_rec")
-            else:
-                self.adam_m[name] = b1 * self.adam_m[name] + (1 - b1) * g
-                self.adam_v[name] = b2 * self.adam_v[name] + (1 - b2) * g * g
-                step = lr * (self.adam_m[name] / c1) / (np.sqrt(self.adam_v[name] / c2) + eps)
-                if name == "w_rec":
-                    np.fill_diagonal(step, 0.0)
-                g[:] = 0.0
+            lr = self._lr(name)
+            step = np.empty(self.grad[name].shape)        # in the weights' (C) order
+            _snn.adam_step(self.adam_m[name], self.adam_v[name], self.grad[name], step, lr,
+                           b1, b2, eps, c1, c2, name == "w_rec")
             if lr > 0:
                 self.syn[name].update(step)
+
+    def _lr(self, name):
+        c = self.config
+        return c.lr * (c.hidden_lr_scale if name in ("w_in", "w_rec") else 1.0)
 
     # ------------------------------------------------------------ persistence
     def state_dict(self):
@@ -510,8 +461,7 @@ class EpropActorCritic:
         for k in self.syn:
             for store, prefix in ((self.adam_m, "adam/m"), (self.adam_v, "adam/v"),
                                   (self.grad, "grad")):
-                store[k] = np.array(arrays[f"{prefix}/{k}"], dtype=float,
-                                    order=_layout(self.kernels))
+                store[k] = np.array(arrays[f"{prefix}/{k}"], dtype=float, order=self.ORDER)
         self.b_random = np.array(arrays["feedback/random"], float)
         self.b_value = np.array(arrays["feedback/value"], float)
         self.rate = np.array(arrays["rate"], float)

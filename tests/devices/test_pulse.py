@@ -9,7 +9,7 @@ from hypothesis import given, settings, strategies as st
 from memsim.devices import Faults, PulseDevice, PulseParams
 from memsim.devices.nonlinearity import curve, inverse_curve
 from memsim.devices.presets import list_presets, load_preset
-from memsim.devices.pulse import _apply_pulses_numpy
+from memsim.devices._reference import apply_pulses as _apply_pulses_numpy
 
 BASE = PulseParams(g_min=1e-6, g_max=1e-5, levels=64, levels_ltd=50, nl_ltp=2.0,
                    nl_ltd=-3.0, c2c=0.02)

@@ -7,6 +7,7 @@ import pytest
 from memsim.devices import PulseDevice, PulseParams
 from memsim.devices.presets import load_preset
 from memsim.snn import EpropActorCritic, EpropConfig, NeuronParams
+from memsim.snn._reference import ReferenceEprop
 from memsim.hardware import NoisySynapses, PulseSynapses
 
 LINEAR = PulseDevice(PulseParams(g_min=1e-6, g_max=11e-6, levels=1000, nl_ltp=0.01,
@@ -113,8 +114,8 @@ def test_pulse_synapses_in_the_network_fused_equals_numpy():
 
     def pulse(name, w):
         return PulseSynapses(w, device, seed=7, w_max=1.0)
-    nets = [EpropActorCritic(5, 2, config, seed=3, synapses=pulse, kernels=k)
-            for k in (True, False)]
+    nets = [cls(5, 2, config, seed=3, synapses=pulse) for cls in (EpropActorCritic,
+                                                                   ReferenceEprop)]
     assert nets[0]._fused is not None and nets[1]._fused is None
     rng = np.random.default_rng(1)
     x, r = rng.uniform(0, 1, (30, 5)), rng.normal(size=30)

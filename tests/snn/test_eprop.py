@@ -4,8 +4,8 @@ symmetric feedback, reward learning on a small task, determinism, persistence.""
 import numpy as np
 import pytest
 
-from memsim.snn import (DigitalSynapses, EpropActorCritic, EpropConfig, NeuronParams,
-                        eligibility_step)
+from memsim.snn import DigitalSynapses, EpropActorCritic, EpropConfig, NeuronParams
+from memsim.snn._reference import ReferenceEprop, eligibility_step
 
 
 @pytest.mark.parametrize("beta", [0.0, 0.7])
@@ -51,9 +51,10 @@ def test_eligibility_equals_the_truncated_gradient(beta):
 @pytest.mark.parametrize("train_readout", [True, False], ids=["all", "hidden-only"])
 def test_supervised_eprop_with_symmetric_feedback_learns(train_readout):
     """Regression of two readouts onto fixed targets: L_j = sum_k W_out_jk (y_k - y*_k).
-    With the readout frozen, the loss falls through the e-prop input-weight updates alone."""
+    With the readout frozen, the loss falls through the e-prop input-weight updates alone.
+    (Step by step, so on the NumPy twin: the kernel learns a whole decision at a time.)"""
     config = EpropConfig(n_rec=40, feedback="symmetric", w_in_scale=3.0, w_out_scale=1.0)
-    net = EpropActorCritic(6, 2, config, seed=1)
+    net = ReferenceEprop(6, 2, config, seed=1)
     rng = np.random.default_rng(2)
     x = (rng.random((30, 6)) < 0.3).astype(float)
     target = np.array([0.5, -0.3])
@@ -137,7 +138,7 @@ def test_state_dict_round_trip_and_config_round_trip():
 
 
 class OtherSynapses:
-    """A backend with no float matrix to read (no ``forward``): the step runs per function."""
+    """A backend with no float matrix to read (no ``forward``), as crossbar tiles."""
 
     def __init__(self, weights):
         self.inner = DigitalSynapses(weights)
@@ -151,13 +152,11 @@ class OtherSynapses:
 @pytest.mark.parametrize("input_kind", ["analog", "spikes"])
 @pytest.mark.parametrize("beta", [0.0, 0.4], ids=["LIF", "ALIF"])
 def test_cython_step_equals_numpy_step(beta, input_kind):
-    """Fused kernel (float synapses), per-function kernels (other backends) and the
-    NumPy reference reach the same weights, spikes and synaptic-event counts."""
+    """The fused kernel and its NumPy twin reach the same weights, traces, spikes and
+    synaptic-event counts."""
     config = EpropConfig(n_rec=24, neuron=NeuronParams(beta=beta), update_every=3,
                          w_in_scale=3.0)
-    variants = [dict(kernels=True), dict(kernels=True, synapses=lambda name, w: OtherSynapses(w)),
-                dict(kernels=False)]
-    nets = [EpropActorCritic(8, 3, config, seed=4, **v) for v in variants]
+    nets = [EpropActorCritic(8, 3, config, seed=4), ReferenceEprop(8, 3, config, seed=4)]
     assert nets[0]._fused is not None and nets[1]._fused is None
     rng = np.random.default_rng(0)
     inputs = rng.uniform(0, 1, (60, 5, 8)) * (rng.random((60, 5, 8)) < 0.4)
@@ -169,35 +168,47 @@ def test_cython_step_equals_numpy_step(beta, input_kind):
             net.observe(rewards[t], terminal=t % 20 == 19)
             if t % 20 == 19:
                 net.reset()
-    reference = nets[2].state_dict()
-    for net in nets[:2]:
-        state = net.state_dict()
-        for key in reference:
-            assert np.allclose(state[key], reference[key], rtol=1e-12, atol=1e-14), key
-        assert net.spikes == nets[2].spikes
-        for name in net.PARAMS:
-            assert net.syn[name].counts == nets[2].syn[name].counts, name
+    fused, reference = nets[0].state_dict(), nets[1].state_dict()
+    for key in reference:
+        assert np.allclose(fused[key], reference[key], rtol=1e-12, atol=1e-14), key
+    assert nets[0].spikes == nets[1].spikes
+    for name in EpropActorCritic.PARAMS:
+        assert nets[0].syn[name].counts == nets[1].syn[name].counts, name
+
+
+def test_backends_without_forward_evaluate_the_same_network_and_do_not_learn():
+    """The NumPy step of backends without ``forward`` (crossbar tiles) takes the fused
+    kernel's greedy actions and spikes; learning on them is refused, naming them."""
+    config = EpropConfig(n_rec=20, neuron=NeuronParams(beta=0.3), w_in_scale=3.0)
+    nets = [EpropActorCritic(6, 3, config, seed=5),
+            EpropActorCritic(6, 3, config, seed=5,
+                             synapses=lambda name, w: OtherSynapses(w))]
+    assert nets[0]._fused is not None and nets[1]._fused is None
+    x = np.random.default_rng(1).uniform(0, 1, (25, 6))
+    actions = [[net.decide(x[t], greedy=True, learn=False) for t in range(25)] for net in nets]
+    assert actions[0] == actions[1] and nets[0].spikes == nets[1].spikes > 0
+    with pytest.raises(ValueError, match="OtherSynapses.*learn=False"):
+        nets[1].decide(x[0])
 
 
 def test_reward_scale_multiplies_the_reward_of_the_td_error():
     """``reward_scale`` scales the reward in the TD error (both paths), nothing else."""
-    def grads(scale, kernels):
-        net = EpropActorCritic(4, 2, EpropConfig(n_rec=10, reward_scale=scale, update_every=1000),
-                               seed=1, kernels=kernels)
+    def grads(scale, cls):
+        net = cls(4, 2, EpropConfig(n_rec=10, reward_scale=scale, update_every=1000), seed=1)
         x = np.ones(4)
         for t in range(6):
             net.decide(x)
             net.observe(-1.0, terminal=t == 5)
         return net.grad
 
-    for kernels in (True, False):
-        ref, scaled = grads(1.0, kernels), grads(0.01, kernels)
+    for cls in (EpropActorCritic, ReferenceEprop):
+        ref, scaled = grads(1.0, cls), grads(0.01, cls)
         # the value readout is still 0, so every TD error is the (scaled) reward; the
         # entropy and rate terms do not scale, so compare the value readout only
         assert np.allclose(scaled["w_value"], 0.01 * ref["w_value"], rtol=1e-12, atol=0)
         assert np.any(ref["w_value"] != 0)
-    assert all(np.allclose(grads(0.01, True)[k], grads(0.01, False)[k], rtol=0, atol=1e-12)
-               for k in EpropActorCritic.PARAMS)
+    assert all(np.allclose(grads(0.01, EpropActorCritic)[k], grads(0.01, ReferenceEprop)[k],
+                           rtol=0, atol=1e-12) for k in EpropActorCritic.PARAMS)
     for bad in (0.0, -1.0):
         with pytest.raises(ValueError, match="reward_scale"):
             EpropConfig(reward_scale=bad)
@@ -205,20 +216,21 @@ def test_reward_scale_multiplies_the_reward_of_the_td_error():
 
 def test_switching_backends_mid_episode_keeps_the_lazily_decayed_traces():
     """The fused kernel keeps eligibility traces lazily decayed between calls; a switch
-    to a backend without ``forward`` mid-episode must hand over their true values."""
+    of backends mid-episode (a new kernel) must hand over their true values."""
     config = EpropConfig(n_rec=16, neuron=NeuronParams(beta=0.4), update_every=4,
                          w_in_scale=3.0)
     rng = np.random.default_rng(3)
     inputs = rng.uniform(0, 1, (30, 6))
-    nets = [EpropActorCritic(6, 2, config, seed=2, kernels=k) for k in (True, False)]
+    nets = [EpropActorCritic(6, 2, config, seed=2), ReferenceEprop(6, 2, config, seed=2)]
     for net in nets:
         for t in range(30):
-            if t == 11 and net.kernels:
-                assert net._fused is not None
-                net.use_synapses({k: OtherSynapses(net.weights(k)) for k in net.PARAMS})
-                assert net._fused is None
+            if t == 11 and net._fused is not None:
+                old = net._fused
+                net.use_synapses({k: DigitalSynapses(net.weights(k)) for k in net.PARAMS})
+                assert net._fused is not None and net._fused is not old
             net.decide(inputs[t])
             net.observe(0.5 - t % 3, terminal=False)
+    nets[0]._fused.sync()
     for name in ("w_in", "w_rec"):
         assert np.allclose(nets[0].eps[name], nets[1].eps[name], rtol=1e-12, atol=1e-14)
         assert np.allclose(nets[0].ebar[name], nets[1].ebar[name], rtol=1e-12, atol=1e-14)
