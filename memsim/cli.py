@@ -9,6 +9,7 @@ results on stdout; ``--quiet`` silences progress and summaries.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from .errors import ComputationError, InputError, MemsimError
 EXIT_USAGE = 2        # bad input
 EXIT_FAILURE = 1      # a computation that did not succeed (e.g. did not converge)
 EXIT_INTERRUPTED = 130  # Ctrl-C (128 + SIGINT)
+EXIT_BROKEN_PIPE = 141  # stdout closed by its reader (128 + SIGPIPE)
 
 #: Commands that resume from what they stored when run again.
 RESUMABLE = ("run", "train")
@@ -639,6 +641,10 @@ def main(argv=None):
         print(f"memsim: error: out of memory ({exc or 'allocation failed'}); ask for "
               f"smaller arrays, fewer samples or a smaller batch", file=sys.stderr)
         return EXIT_FAILURE
+    except BrokenPipeError:
+        # the reader of stdout left (memsim ... | head): no traceback, nothing more to say
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except KeyboardInterrupt:
         _close_bars()
         # every finished point / episode is already on disk (atomic writes, checkpoints)

@@ -16,9 +16,10 @@ Tile, TiledMatrix
 
 from .circuit import CircuitSolution, ConvergenceError, Crossbar, Solver, Wires
 from .counts import TileCounts
-from .mapping import ConductanceMap, map_weights
+from .mapping import ConductanceMap, map_weights, weight_scale
 from .peripherals import ADC, DAC
 from .tile import Tile, TiledMatrix
 
-__all__ = ["TileCounts", "ConductanceMap", "map_weights", "DAC", "ADC", "CircuitSolution",
+__all__ = ["TileCounts", "ConductanceMap", "map_weights", "weight_scale", "DAC", "ADC",
+           "CircuitSolution",
            "ConvergenceError", "Crossbar", "Solver", "Tile", "TiledMatrix", "Wires"]

@@ -173,6 +173,52 @@ class ConductanceMap:
         return self._subtract(g) / self.g_per_weight
 
 
+def weight_scale(weights, *, clip="max", clip_value=None, per_column=False):
+    """The weight that maps onto a full conductance step, per output column.
+
+    Parameters as :func:`map_weights` (``clip``, ``clip_value``,
+    ``per_column``; module notes). A matrix split over tiles takes its scale
+    once, here, and maps each tile's block with ``clip="fixed"``.
+
+    Returns
+    -------
+    w_max : ndarray, shape (n_out,)
+        Weight units; a scale of 0 (an all-zero column) is 1.0.
+    n_clipped : int
+        Weights with ``|w| > w_max``.
+    """
+    w = check_array("weights", weights, ndim=2)
+    check_choice("clip", clip, CLIP_RULES)
+    if not isinstance(per_column, (bool, np.bool_)):
+        raise InputTypeError(f"per_column must be True or False, got {per_column!r}")
+    a = np.abs(w)
+    axis = 0 if per_column else None
+    if clip == "max":
+        if clip_value is not None:
+            raise InputError(f"clip_value must be None for clip='max', got {clip_value!r}")
+        w_max = a.max(axis=axis)
+    elif clip == "percentile":
+        if clip_value is None:
+            raise InputError("clip_value must be a percentile in (0, 100] for "
+                             "clip='percentile', got None")
+        q = check_scalar("clip_value", clip_value, low=0.0, high=100.0, low_inclusive=False)
+        w_max = np.percentile(a, q, axis=axis)
+    else:
+        if clip_value is None:
+            raise InputError("clip_value must be a w_max > 0 for clip='fixed', got None")
+        if np.ndim(clip_value) == 0:
+            w_max = check_scalar("clip_value", clip_value, low=0.0, low_inclusive=False)
+        else:
+            w_max = check_array("clip_value", clip_value, ndim=1)
+            if w_max.shape != (w.shape[1],) or np.any(w_max <= 0.0):
+                raise InputError(f"clip_value for clip='fixed' must be a w_max > 0 or one "
+                                 f"w_max > 0 per output column, shape ({w.shape[1]},); got "
+                                 f"{clip_value!r}")
+    w_max = np.broadcast_to(np.asarray(w_max, dtype=float), (w.shape[1],)).copy()
+    w_max[w_max == 0.0] = 1.0
+    return w_max, int(np.count_nonzero(a > w_max))
+
+
 def map_weights(weights, g_min, g_max, *, scheme="differential", clip="max",
                 clip_value=None, per_column=False):
     """Map a weight matrix onto target conductances.
@@ -223,37 +269,7 @@ def map_weights(weights, g_min, g_max, *, scheme="differential", clip="max",
     g_min = check_scalar("g_min", g_min, low=0.0)
     g_max = check_scalar("g_max", g_max, low=g_min, low_inclusive=False)
     check_choice("scheme", scheme, SCHEMES)
-    check_choice("clip", clip, CLIP_RULES)
-    if not isinstance(per_column, (bool, np.bool_)):
-        raise InputTypeError(f"per_column must be True or False, got {per_column!r}")
-
-    a = np.abs(w)
-    axis = 0 if per_column else None
-    if clip == "max":
-        if clip_value is not None:
-            raise InputError(f"clip_value must be None for clip='max', got {clip_value!r}")
-        w_max = a.max(axis=axis)
-    elif clip == "percentile":
-        if clip_value is None:
-            raise InputError("clip_value must be a percentile in (0, 100] for "
-                             "clip='percentile', got None")
-        q = check_scalar("clip_value", clip_value, low=0.0, high=100.0, low_inclusive=False)
-        w_max = np.percentile(a, q, axis=axis)
-    else:
-        if clip_value is None:
-            raise InputError("clip_value must be a w_max > 0 for clip='fixed', got None")
-        if np.ndim(clip_value) == 0:
-            w_max = check_scalar("clip_value", clip_value, low=0.0, low_inclusive=False)
-        else:
-            w_max = check_array("clip_value", clip_value, ndim=1)
-            if w_max.shape != (w.shape[1],) or np.any(w_max <= 0.0):
-                raise InputError(f"clip_value for clip='fixed' must be a w_max > 0 or one "
-                                 f"w_max > 0 per output column, shape ({w.shape[1]},); got "
-                                 f"{clip_value!r}")
-    w_max = np.broadcast_to(np.asarray(w_max, dtype=float), (w.shape[1],)).copy()
-    w_max[w_max == 0.0] = 1.0
-
-    n_clipped = int(np.count_nonzero(a > w_max))
+    w_max, n_clipped = weight_scale(w, clip=clip, clip_value=clip_value, per_column=per_column)
     w_c = np.clip(w, -w_max, w_max)
     dg = g_max - g_min
     if scheme == "differential":

@@ -28,12 +28,12 @@ import copy
 
 import numpy as np
 
-from .._validation import as_generator, check_array, check_scalar
+from .._validation import as_generator, check_array, check_choice, check_scalar
 from ..devices import as_device
 from ..errors import InputError, InputTypeError
 from .circuit import Crossbar, check_tolerances
 from .counts import TileCounts
-from .mapping import map_weights
+from .mapping import SCHEMES, map_weights, weight_scale
 from .peripherals import ADC, DAC
 
 
@@ -294,15 +294,15 @@ class TiledMatrix:
         device = as_device(device)
         rows, cols = (check_scalar("tile_shape", s, low=2, integer=True) for s in tile_shape)
         out_per_tile = cols // 2 if scheme == "differential" else cols - 1
-        scale = map_weights(w, device.g_min, device.g_max, scheme=scheme, clip=clip,
-                            clip_value=clip_value, per_column=per_column)
-        self.n_clipped = scale.n_clipped
+        check_choice("scheme", scheme, SCHEMES)
+        w_max, self.n_clipped = weight_scale(w, clip=clip, clip_value=clip_value,
+                                             per_column=per_column)
         self.row_blocks = [slice(r, min(r + rows, w.shape[0])) for r in range(0, w.shape[0], rows)]
         self.col_blocks = [slice(c, min(c + out_per_tile, w.shape[1]))
                            for c in range(0, w.shape[1], out_per_tile)]
         streams = as_generator(seed).spawn(len(self.row_blocks) * len(self.col_blocks))
         self.tiles = [[Tile(w[rb, cb], device, seed=streams.pop(0), scheme=scheme,
-                            clip="fixed", clip_value=scale.w_max[cb],
+                            clip="fixed", clip_value=w_max[cb],
                             dac=copy.deepcopy(DAC() if dac is None else dac),
                             adc=copy.deepcopy(ADC(bits=0) if adc is None else adc),
                             **tile_options)

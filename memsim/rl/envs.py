@@ -18,8 +18,9 @@ from ..errors import InputError
 
 @dataclass(frozen=True)
 class TaskSpec:
-    """A task: gymnasium id, observed components, encoder ranges and the target return."""
+    """A task: its name, gymnasium id, observed components, encoder ranges and target return."""
 
+    name: str
     gym_id: str
     observe: tuple
     low: tuple
@@ -32,16 +33,18 @@ class TaskSpec:
 # |x| > 2.4 and |theta| > 0.2095 rad; Acrobot's angular speeds are clipped by
 # the environment at 4 pi and 9 pi rad/s).
 TASKS = {
-    "cartpole": TaskSpec("CartPole-v1", (0, 1, 2, 3), (-2.4, -3.0, -0.21, -3.5),
+    "cartpole": TaskSpec("cartpole", "CartPole-v1", (0, 1, 2, 3), (-2.4, -3.0, -0.21, -3.5),
                          (2.4, 3.0, 0.21, 3.5), 2, 475.0),
-    "cartpole-positions": TaskSpec("CartPole-v1", (0, 2), (-2.4, -0.21), (2.4, 0.21), 2, 475.0),
-    "acrobot": TaskSpec("Acrobot-v1", (0, 1, 2, 3, 4, 5), (-1, -1, -1, -1, -4 * np.pi, -9 * np.pi),
+    "cartpole-positions": TaskSpec("cartpole-positions", "CartPole-v1", (0, 2), (-2.4, -0.21), (2.4, 0.21), 2, 475.0),
+    "acrobot": TaskSpec("acrobot", "Acrobot-v1", (0, 1, 2, 3, 4, 5), (-1, -1, -1, -1, -4 * np.pi, -9 * np.pi),
                         (1, 1, 1, 1, 4 * np.pi, 9 * np.pi), 3, -100.0),
 }
 
 
 def task(name):
-    """The :class:`TaskSpec` called ``name``."""
+    """The :class:`TaskSpec` called ``name`` (a spec is returned as it is: resolved once)."""
+    if isinstance(name, TaskSpec):
+        return name
     check_choice("environment", name, tuple(TASKS))
     return TASKS[name]
 
@@ -51,14 +54,14 @@ class Environment:
 
     Parameters
     ----------
-    name : str
-        One of :data:`TASKS`.
+    name : str or TaskSpec
+        One of :data:`TASKS`, or its spec.
     """
 
     def __init__(self, name):
         import gymnasium
-        self.name = name
         self.spec = task(name)
+        self.name = self.spec.name
         self._env = gymnasium.make(self.spec.gym_id)
         self._keep = np.array(self.spec.observe)
 

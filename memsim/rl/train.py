@@ -164,10 +164,11 @@ TASK_DEFAULTS = {
 
 
 def task_defaults(env_name):
-    """:data:`TRAIN_DEFAULTS` updated by the :data:`TASK_DEFAULTS` of ``env_name``."""
-    task(env_name)
+    """:data:`TRAIN_DEFAULTS` updated by the :data:`TASK_DEFAULTS` of ``env_name`` (a
+    task name or spec)."""
+    spec = task(env_name)
     config = copy.deepcopy(TRAIN_DEFAULTS)
-    for section, values in TASK_DEFAULTS.get(env_name, {}).items():
+    for section, values in TASK_DEFAULTS.get(spec.name, {}).items():
         config[section].update(values)
     return config
 
@@ -266,7 +267,8 @@ def run_episodes(env_name, encoder, agent, env_seeds, rng, *, greedy=True):
     spikes : float
         Spikes of the recurrent neurons summed over episodes.
     """
-    envs = [Environment(env_name) for _ in env_seeds]
+    spec = task(env_name)
+    envs = [Environment(spec) for _ in env_seeds]
     try:
         obs = np.array([env.reset(seed) for env, seed in zip(envs, env_seeds)])
         agent.reset(batch=len(envs))
@@ -487,7 +489,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     spec = task(env_name)
     check_choice("rule", rule, RULES)
     seed = check_scalar("seed", seed, low=0, integer=True)
-    config = load_config(task_defaults(env_name), config_path, overrides)
+    config = load_config(task_defaults(spec), config_path, overrides)
     if episodes is not None:
         config["training"]["episodes"] = check_scalar("episodes", episodes, low=1, integer=True)
     tr = TrainingConfig(**config["training"])
@@ -497,10 +499,10 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     check_bar = spec.target + tr.greedy_margin
     paths = policy_files(out)
     agent_seq, env_seq, input_seq, synapse_seq = np.random.SeedSequence(seed).spawn(4)
-    encoder, agent = build_agent(env_name, config, np.random.default_rng(agent_seq), rule,
+    encoder, agent = build_agent(spec, config, np.random.default_rng(agent_seq), rule,
                                  int(synapse_seq.generate_state(1)[0] >> 1), backends=backends)
     env_rng, input_rng = np.random.default_rng(env_seq), np.random.default_rng(input_seq)
-    meta = {"format": FORMAT, "memsim_version": __version__, "env": env_name, "rule": rule,
+    meta = {"format": FORMAT, "memsim_version": __version__, "env": spec.name, "rule": rule,
             "seed": seed, "config": config, "target": spec.target, "command": command,
             "init": None if init is None else str(init)}
     init_paths = None if init is None else policy_files(policy_path(init, "--init"))
@@ -521,7 +523,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
         checks = saved.get("greedy_checks", [])
         if annealed_at is not None:
             agent.config = replace(agent.config, lr=agent.config.lr * factor)
-    env = Environment(env_name)
+    env = Environment(spec)
     met = False
     t0 = time.perf_counter() - elapsed
     for episode in range(start_episode, n_episodes):

@@ -134,3 +134,23 @@ def test_pulse_synapses_need_a_pulse_device():
         PulseSynapses(np.ones((2, 2)), load_preset("pcm").device(), seed=0, w_max=1.0)
     with pytest.raises(ValueError, match="w_max"):
         PulseSynapses(np.ones((2, 2)), LINEAR, seed=0, w_max=0.0)
+
+
+@pytest.mark.parametrize("rule", ["eprop", "rstdp"])
+def test_every_matrix_keeps_its_seed_and_bound_when_weights_are_restored(rule):
+    """A factory gives matrix w_in seed + 0 and w_max_in, w_rec seed + 1 and w_max_rec, ...
+    on the first build and on every restore (R-STDP has three matrices, e-prop four)."""
+    from memsim.hardware import backend_factory
+    from memsim.rl.train import TRAIN_DEFAULTS, build_agent
+    config = {**TRAIN_DEFAULTS, "synapses": {**TRAIN_DEFAULTS["synapses"], "backend": "pulse",
+                                             "device": "epiram", "w_max_in": 0.9,
+                                             "w_max_rec": 0.5, "w_max_out": 1.1}}
+    config[rule] = {**config[rule], "n_rec": 8}
+    _, agent = build_agent("cartpole", config, np.random.default_rng(0), rule, 40,
+                           backends=backend_factory)
+    for _ in range(2):       # built, then restored twice from weights alone (as --init is)
+        agent.load_state_dict({k: v for k, v in agent.state_dict().items()
+                               if not k.startswith("synapse/")})
+    expected = {"w_in": (40, 0.9), "w_rec": (41, 0.5), "w_out": (42, 1.1), "w_value": (43, 2.0)}
+    for name, syn in agent.syn.items():
+        assert (syn.seed, syn.w_max) == expected[name], name
