@@ -150,3 +150,31 @@ def baseline(name, workload, digital, node_nm=None, vdd=None):
         return loihi(workload)
     chip, precision = name.split("-")
     return gpu(workload, chip, precision)
+
+
+def against_baselines(workload, analog_joules, digital, *, node_nm, vdd, scale=1.0):
+    """Every baseline of :data:`BASELINES` doing ``workload``, against the analog energy.
+
+    Parameters
+    ----------
+    workload : Workload
+        The work of one inference (or network step).
+    analog_joules : float
+        The analog energy of the same work, times ``scale`` (J).
+    digital : Technology
+        The digital technology (int8 baseline), scaled to ``node_nm`` (nm) and
+        ``vdd`` (V), the analog node.
+    scale : float, default=1.0
+        Workloads per unit compared (e.g. network steps per decision).
+
+    Returns
+    -------
+    dict
+        ``{name: ledger dict + "ratio_to_analog"}``: baseline energy / analog energy.
+    """
+    out = {}
+    for name in BASELINES:
+        ledger = baseline(name, workload, digital, node_nm=node_nm, vdd=vdd).scaled(scale)
+        out[name] = {**ledger.to_dict(), "ratio_to_analog":
+                     ledger.total / analog_joules if analog_joules else None}
+    return out

@@ -42,21 +42,28 @@ def tile_ledger(counts, tech, *, adc_bits, adc_model="walden"):
     return ledger
 
 
-def network_ledger(tile_counts, tech, *, adc_bits, adc_model, neuron_updates, routed_spikes,
-                   sram_bits):
+def network_ledger(tile_counts, tech, *, adc_bits, adc_model, steps, inputs, in_bits, outputs,
+                   routed_spikes):
     """Energy of a network whose synapses are tiles and whose neurons are digital.
 
-    :func:`tile_ledger` of the summed tile counts, plus the digital periphery:
-    ``neuron_update`` (per neuron state update), ``spike_routing`` (per spike
-    delivered to the tiles' row drivers) and ``sram`` (per bit of neuron
-    inputs and outputs buffered), each priced by the technology.
+    :func:`tile_ledger` of the summed tile counts, plus the digital periphery
+    of ``steps`` network steps (inferences), each priced by the technology:
+
+    - ``neuron_update``: ``steps * outputs`` neuron state updates;
+    - ``spike_routing``: ``routed_spikes`` spikes delivered to the tiles' row
+      drivers;
+    - ``sram``: the buffered neuron inputs and outputs, ``steps * (inputs *
+      in_bits + outputs * max(adc_bits, 8))`` bits: every input value at its
+      resolution (1 bit for a spike), every neuron input an ADC word of at
+      least a byte.
 
     Returns
     -------
     EnergyLedger
     """
     ledger = tile_ledger(tile_counts, tech, adc_bits=adc_bits, adc_model=adc_model)
-    ledger.charge("neuron_update", neuron_updates, tech["e_neuron_update"])
+    ledger.charge("neuron_update", steps * outputs, tech["e_neuron_update"])
     ledger.charge("spike_routing", routed_spikes, tech["e_spike_route"])
-    ledger.charge("sram", sram_bits, tech["e_sram_per_bit"])
+    ledger.charge("sram", steps * (inputs * in_bits + outputs * max(adc_bits, 8)),
+                  tech["e_sram_per_bit"])
     return ledger

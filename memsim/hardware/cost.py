@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..crossbar import TileCounts
-from ..energy import BASELINES, Workload, baseline, network_ledger
+from ..energy import Workload, against_baselines, network_ledger
 
 
 def decision_energy(agent, encoder, backends, decisions, spikes, hardware, digital):
@@ -38,10 +38,8 @@ def decision_energy(agent, encoder, backends, decisions, spikes, hardware, digit
     in_bits = 1 if spike_input else max(hardware.dac_bits, 1)
     tech, adc_bits = hardware.technology, hardware.adc_bits
     ledger = network_ledger(counts, tech, adc_bits=adc_bits, adc_model=hardware.adc_model,
-                            neuron_updates=steps * (n_rec + n_out),
-                            routed_spikes=spikes + (in_events if spike_input else 0.0),
-                            sram_bits=steps * (n_in * in_bits
-                                               + (n_rec + n_out) * max(adc_bits, 8)))
+                            steps=steps, inputs=n_in, in_bits=in_bits, outputs=n_rec + n_out,
+                            routed_spikes=spikes + (in_events if spike_input else 0.0))
     per_decision = ledger.per(decisions)
     active_in = in_events / steps
     active_rec = spikes / steps
@@ -51,13 +49,9 @@ def decision_energy(agent, encoder, backends, decisions, spikes, hardware, digit
     workload = Workload((n_in + n_rec, n_rec, n_out), (active_in + rec_in, active_rec))
     per_step = agent.config.steps_per_decision
     total = per_decision.total
-    result = {"analog": per_decision.to_dict(), "baselines": {},
-              "activity": {"active_inputs_per_step": active_in,
-                           "spikes_per_step": active_rec,
-                           "spikes_per_decision": spikes / decisions}}
-    for name in BASELINES:
-        led = baseline(name, workload, digital, node_nm=tech.node_nm,
-                       vdd=tech["vdd"]).scaled(per_step)
-        result["baselines"][name] = {**led.to_dict(), "ratio_to_analog":
-                                     led.total / total if total else None}
-    return result
+    return {"analog": per_decision.to_dict(),
+            "baselines": against_baselines(workload, total, digital, node_nm=tech.node_nm,
+                                           vdd=tech["vdd"], scale=per_step),
+            "activity": {"active_inputs_per_step": active_in,
+                         "spikes_per_step": active_rec,
+                         "spikes_per_decision": spikes / decisions}}

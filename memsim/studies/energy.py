@@ -12,9 +12,10 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_generator, check_choice, check_memory, check_scalar
-from ..energy import BASELINES, EnergyLedger, Workload, baseline, load_technology, network_ledger
+from ..energy import EnergyLedger, Workload, against_baselines, load_technology, network_ledger
 from ..errors import InputError
 from ..hardware import PCM_SCALES, TILE_DEFAULTS, HardwareConfig
+from .tile import relative_error
 
 #: Every key of an energy config, with its default (SI units). The hardware
 #: keys (``device``, ``technology``, ``pcm``, ``tile``) are those of every study
@@ -102,13 +103,11 @@ def run_energy(config, progress=None):
         spikes = float(np.count_nonzero(x))
         in_bits = 1 if kind == "spikes" else max(dac_bits, 1)
         analog.add(network_ledger(tm.counts, tech, adc_bits=adc_bits,
-                                  adc_model=hardware.adc_model,
-                                  neuron_updates=n_inf * n_out,
-                                  routed_spikes=spikes if kind == "spikes" else 0.0,
-                                  sram_bits=n_inf * (n_in * in_bits + n_out * max(adc_bits, 8))))
+                                  adc_model=hardware.adc_model, steps=n_inf, inputs=n_in,
+                                  in_bits=in_bits, outputs=n_out,
+                                  routed_spikes=spikes if kind == "spikes" else 0.0))
         active_inputs.append(spikes / n_inf)
-        exact = x @ w
-        errors.append(float(np.linalg.norm(y - exact) / max(np.linalg.norm(exact), 1e-300)))
+        errors.append(relative_error(y, x @ w))
 
     per_inf = analog.per(n_inf)
     workload = Workload(tuple(layers), tuple(active_inputs))
@@ -120,13 +119,11 @@ def run_energy(config, progress=None):
         "workload": {"layers": layers, "active_inputs": active_inputs,
                      "macs": workload.macs, "synaptic_events": workload.synaptic_events},
         "output_error": errors,
-        "baselines": {},
+        "baselines": against_baselines(workload, total, digital, node_nm=tech.node_nm,
+                                       vdd=tech["vdd"]),
         "technology": tech.name,
         "config": config,
     }
-    for name in BASELINES:
-        ledger = baseline(name, workload, digital, node_nm=tech.node_nm, vdd=tech["vdd"])
-        report["baselines"][name] = {
-            **ledger.to_dict(), "ratio_to_analog": ledger.total / total if total else None,
-            "tops_per_watt": workload.ops / ledger.total / 1e12}
+    for b in report["baselines"].values():
+        b["tops_per_watt"] = workload.ops / b["total_joules"] / 1e12
     return report

@@ -83,6 +83,10 @@ def tile_error(config, hardware=None):
         tm.calibrate_adc(x, read["t"], config["calibration"]["percentile"])
     y = tm.matmul(x, read["t"], seed=np.random.default_rng(read_seq),
                   compensate=read["compensate"])
-    exact = x @ w
-    return {"output_error": float(np.linalg.norm(y - exact)
-                                  / max(np.linalg.norm(exact), 1e-300))}
+    return {"output_error": relative_error(y, x @ w)}
+
+
+def relative_error(y, exact):
+    """``||y - exact|| / ||exact||`` (Frobenius norms; an all-zero ``exact`` divides by
+    1e-300, not 0)."""
+    return float(np.linalg.norm(y - exact) / max(np.linalg.norm(exact), 1e-300))
