@@ -64,7 +64,7 @@ import numpy as np
 
 from .._cancellable import run_cancellable
 from .._kernels import _circuit
-from .._validation import check_array, check_choice, check_scalar
+from .._validation import check_array, check_choice, check_memory, check_scalar
 from ..devices.iv import Ohmic, Sinh
 from ..errors import ConvergenceError, FactorizationError, InputError, InputTypeError
 
@@ -313,6 +313,9 @@ class Crossbar:
             if self.wires is None or self.solver is Solver.IDEAL:
                 kt = self.g
             else:
+                m, n = self.shape
+                check_memory(f"the effective matrix of a {m} x {n} array", 8.0 * (2 * n * n
+                                                                                  + 2 * m * n))
                 kt = _eliminate(self.g, *self.wires.conductances, progress=progress)
                 kt.setflags(write=False)
             self._k = kt
@@ -447,6 +450,8 @@ class Crossbar:
         linear = isinstance(self.iv, Ohmic)
         if maxiter is None:
             maxiter = 10 * (m + n) + 100 if linear else 50
+        # the unknowns, the CG work vectors and a Jacobian: about 12 M N doubles
+        check_memory(f"the nodal solve of a {m} x {n} array", 8.0 * 12 * m * n)
         u = np.zeros(2 * m * n)
         currents = np.empty((len(v), n))
         drive = np.empty((len(v), m))
