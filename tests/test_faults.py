@@ -293,6 +293,12 @@ def test_sizes_beyond_memory_are_refused_before_allocating(tmp_path):
                    "--samples", str(10**15), cwd=tmp_path), "samples", "memory")
     refused(memsim("energy", "--set", "network.layers=[10000000, 10000000]", cwd=tmp_path),
             "network.layers", "memory")
+    np.save(tmp_path / "G.npy", np.full((2, 300_000), 1e-6))    # K's work: 2 N^2 doubles
+    np.save(tmp_path / "V.npy", np.full((20, 2), 0.1))
+    refused(memsim("crossbar", "solve", "--conductances", "G.npy", "--voltages", "V.npy",
+                   "--r-row", "1", "--r-col", "1", "--out", "I.npy", cwd=tmp_path),
+            "effective matrix", "memory")
+    assert not (tmp_path / "I.npy").exists()
 
 
 # ------------------------------------------------------------------------ 7. Ctrl-C
