@@ -277,13 +277,15 @@ def cmd_energy(args):
         plot_energy_breakdown(report, args.plot)
     e = report["energy_per_inference"]
     total = e["total_joules"]
-    lines = [f"energy per inference on {report['technology']} tiles: {total * 1e12:.4g} pJ "
-             f"({report['ops_per_inference']} ops, {report['tops_per_watt']:.3g} TOPS/W)"]
+    ops, tops = report["ops_per_inference"], report["tops_per_watt"]
+    lines = [f"energy per inference on {report['technology']} tiles: {total * 1e12:.4g} pJ; "
+             f"{ops['useful']:.6g} useful ops (2 per synaptic event) of {ops['dense']} dense "
+             f"(2 per MAC): {tops['useful']:.3g} useful TOPS/W, {tops['dense']:.3g} dense TOPS/W"]
     lines += [f"  {c:<14} {v['joules'] * 1e12:>12.4g} pJ  {v['events']:>12.6g} events"
               for c, v in e["components"].items()]
-    lines.append("baselines (same network, same activity):")
+    lines.append("baselines (same network, same measured activity):")
     lines += [f"  {n:<10} {b['total_joules'] * 1e12:>12.4g} pJ  {b['ratio_to_analog']:>9.3g}x "
-              f"the analog energy" for n, b in report["baselines"].items()]
+              f"the analog energy: {b['what']}" for n, b in report["baselines"].items()]
     lines.append("output error (relative, per layer): "
                  + ", ".join(f"{x:.3g}" for x in report["output_error"]))
     _emit(args, report, "\n".join(lines))
@@ -361,7 +363,9 @@ def cmd_run(args):
     write_json(folder / "summary.json", summary)
     text = (f"memsim {__version__}: spiking agents on memristor tiles, report in {args.out}/\n"
             f"return: mean ± std over episodes of every device instance; energy per decision "
-            f"at the first time; int8 x, Loihi x: baseline energy / analog energy\n"
+            f"at the first time; int8 dense x, int8 event x, Loihi x: baseline energy / analog "
+            f"energy (both int8 designs carry the analog side's neuron updates, spike routing "
+            f"and activation traffic)\n"
             + format_table(summary))
     _emit(args, summary, text)
 

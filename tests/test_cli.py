@@ -281,8 +281,8 @@ def test_energy_command_json_plot_and_overrides(tmp_path):
     parts = report["energy_per_inference"]["components"]
     assert report["energy_per_inference"]["total_joules"] == pytest.approx(
         sum(p["joules"] for p in parts.values()))
-    assert set(report["baselines"]) == {"int8", "a100-fp32", "a100-fp16", "h100-fp32",
-                                        "h100-fp16", "loihi"}
+    assert set(report["baselines"]) == {"int8-dense", "int8-event", "a100-fp32", "a100-fp16",
+                                        "h100-fp32", "h100-fp16", "loihi"}
     assert (tmp_path / "fig" / "energy.png").stat().st_size > 10_000
     data = np.genfromtxt(tmp_path / "fig" / "energy.csv", delimiter=",", names=True)
     assert data["total_J"][0] == pytest.approx(report["energy_per_inference"]["total_joules"])

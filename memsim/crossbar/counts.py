@@ -23,6 +23,14 @@ class TileCounts:
     row_charge_v2 : float
         ``sum_k sum_i n_cols V_ki^2`` (V^2): the energy of charging the row lines
         is ``c_per_cell * row_charge_v2`` (columns sit at virtual ground).
+    row_cells : int
+        ``sum_k n_cols * (rows driven in read k)``: the cells on the driven rows,
+        whose access-transistor gates a 1T1R word line charges.
+    adc_siemens : float
+        ``sum_k sum_j sum_{i driven} G_ij`` (S) over the converted reads: the
+        conductance of the cells on driven rows, summed over every physical
+        column, without read noise. NeuroSim's SAR ADC charges a term in the
+        inverse of each column's parallel resistance, i.e. in this sum.
     dac_conversions, dac_activations, dac_pulses : int
         Input values converted, rows driven (nonzero output), read pulses.
     adc_conversions, adc_clipped : int
@@ -36,6 +44,8 @@ class TileCounts:
     idle_reads: int = 0
     array_joules: float = 0.0
     row_charge_v2: float = 0.0
+    row_cells: int = 0
+    adc_siemens: float = 0.0
     dac_conversions: int = 0
     dac_activations: int = 0
     dac_pulses: int = 0

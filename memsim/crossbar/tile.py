@@ -45,7 +45,10 @@ class Tile:
     weights : array_like, shape (n_in, n_out)
         Weights of ``y = x @ W``; inputs drive rows.
     device : memsim.devices.Device or str
-        Device model, or the name of a preset (``memsim device list``).
+        Device model, or the name of a preset (``memsim device list``). The
+        tile reads it with its DAC's read pulse (``dac.t_read``), which sets
+        the read-noise bandwidth of devices that have read noise
+        (:meth:`memsim.devices.Device.with_read_pulse`).
     seed : int or numpy.random.Generator
         Source of programming noise, drift exponents and device variation.
     scheme, clip, clip_value, per_column
@@ -84,16 +87,18 @@ class Tile:
     def __init__(self, weights, device, *, seed, scheme="differential", clip="max",
                  clip_value=None, per_column=False, dac=None, adc=None, wires=None, iv=None,
                  solver="auto", gate_idle=True, rtol=1e-12, atol=0.0, maxiter=None):
-        self.device = as_device(device)
-        self.mapping = map_weights(weights, self.device.g_min, self.device.g_max,
-                                   scheme=scheme, clip=clip, clip_value=clip_value,
-                                   per_column=per_column)
         self.dac = DAC() if dac is None else dac
         self.adc = ADC(bits=0) if adc is None else adc
         if not isinstance(self.dac, DAC):
             raise InputTypeError(f"dac must be a memsim.crossbar.DAC, got {dac!r}")
         if not isinstance(self.adc, ADC):
             raise InputTypeError(f"adc must be a memsim.crossbar.ADC, got {adc!r}")
+        # one read pulse: the DAC's width is what the energy charges and what the
+        # devices' read noise integrates over
+        self.device = as_device(device).with_read_pulse(self.dac.t_read)
+        self.mapping = map_weights(weights, self.device.g_min, self.device.g_max,
+                                   scheme=scheme, clip=clip, clip_value=clip_value,
+                                   per_column=per_column)
         self.wires, self.iv, self.solver = wires, iv, solver
         if not isinstance(gate_idle, (bool, np.bool_)):
             raise InputTypeError(f"gate_idle must be True or False, got {gate_idle!r}")
@@ -111,7 +116,8 @@ class Tile:
 
     def reset_counts(self):
         """Zero the tile's counts and those of its DAC and ADC."""
-        self._counts = {"reads": 0, "idle_reads": 0, "array_joules": 0.0, "row_charge_v2": 0.0}
+        self._counts = {"reads": 0, "idle_reads": 0, "array_joules": 0.0, "row_charge_v2": 0.0,
+                        "row_cells": 0, "adc_siemens": 0.0}
         self.dac.reset_counts()
         self.adc.reset_counts()
 
@@ -122,6 +128,7 @@ class Tile:
         converted = c["reads"] - (c["idle_reads"] if self.gate_idle else 0)
         return TileCounts(reads=c["reads"], idle_reads=c["idle_reads"],
                           array_joules=c["array_joules"], row_charge_v2=c["row_charge_v2"],
+                          row_cells=c["row_cells"], adc_siemens=c["adc_siemens"],
                           dac_conversions=dac["conversions"],
                           dac_activations=dac["activations"], dac_pulses=dac["pulses"],
                           adc_conversions=adc["conversions"], adc_clipped=adc["clipped"],
@@ -139,7 +146,8 @@ class Tile:
 
     def _at(self, t):
         """What a read at ``t`` needs, computed once per time (the last 4 kept):
-        the circuit, the read-noise variances (S^2) and the compensation factor."""
+        the circuit, the read-noise variances (S^2), the compensation factor and
+        each row's total conductance (S, for the ADC load count)."""
         t = check_scalar("t", t, low=0.0)
         if t not in self._reads:
             if len(self._reads) >= 4:
@@ -147,7 +155,7 @@ class Tile:
             g = self.conductances(t)
             comp = self.device.compensation_factor(self.state, g.ravel())
             self._reads[t] = (Crossbar(g, self.wires, self.iv, self.solver),
-                              self.read_noise_std(t) ** 2, comp)
+                              self.read_noise_std(t) ** 2, comp, g.sum(axis=1))
         return self._reads[t]
 
     def circuit(self, t=0.0):
@@ -184,13 +192,14 @@ class Tile:
     def _read(self, x, t, rng, read_noise):
         """Row voltages (V) and column currents (A) of a read of checked inputs;
         counts its events."""
-        circuit, noise_var, _ = self._at(t)
+        circuit, noise_var = self._at(t)[:2]
         v = self.dac._convert(x)
         sol = circuit._solve(v, False, True, *self._tolerances)
         currents = sol.currents
         self._counts["reads"] += len(x)
         self._counts["array_joules"] += self.dac.t_read * float(np.sum(v * sol.driver_currents))
         self._counts["row_charge_v2"] += self.shape[1] * float(np.sum(v * v))
+        self._counts["row_cells"] += self.shape[1] * int(np.count_nonzero(v))
         if read_noise and noise_var.any():
             if rng is None:
                 raise InputError("seed is required for the read noise of PCM devices; pass "
@@ -228,6 +237,8 @@ class Tile:
             raise InputTypeError("rng must be a numpy.random.Generator (or a seed) when "
                                  f"noise_std > 0 (noise_std={self.adc.noise_std!r}), got None")
         v, currents = self._read(x, t, rng, read_noise)
+        # idle reads drive no row, so they add nothing whether or not they are converted
+        self._counts["adc_siemens"] += float(np.sum((v != 0.0) @ self._at(t)[3]))
         diff = self.mapping._subtract(currents)
         if self.gate_idle:
             active = np.any(v != 0.0, axis=1)

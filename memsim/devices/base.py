@@ -66,6 +66,12 @@ class Device(ABC):
         1.0 for a model without drift."""
         return 1.0
 
+    def with_read_pulse(self, t_read):
+        """This model read by pulses of width ``t_read`` (s): the read-noise bandwidth of a
+        model with read noise depends on it, so a tile reads its devices with its own
+        pulse. Models without read noise return themselves."""
+        return self
+
     def apply_pulses(self, state, pulses, seed):
         """Apply signed pulse counts in place; models not programmed by pulses refuse."""
         raise InputError(f"{type(self).__name__} devices are not programmed by pulses "

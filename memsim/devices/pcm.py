@@ -37,7 +37,7 @@ conductance by ``sum|G(0)| / sum|G(t)|`` of the same reference read.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -295,6 +295,13 @@ class PCM(Device):
         if compensate:
             g *= self.compensation_factor(state, g)
         return g
+
+    def with_read_pulse(self, t_read):
+        """This model with read pulses of width ``t_read`` (s): ``params.t_read`` sets the
+        1/f noise bandwidth, ``sigma_rd`` grows as ``sqrt(ln((t + t0 + t_read) / (2 t_read)))``."""
+        t_read = check_scalar("t_read", t_read, low=0.0, low_inclusive=False)
+        return self if t_read == self.params.t_read else PCM(replace(self.params,
+                                                                     t_read=t_read))
 
     def compensation_factor(self, state, g_read):
         """Global drift-compensation scale ``sum|G(0)| / sum|G(t)|`` (dimensionless)."""

@@ -1,24 +1,36 @@
-"""Digital baselines for the same network and the same activity.
+"""Digital baselines for the same network, the same activity and the same periphery.
 
-``Workload`` describes one inference of a layered network: layer sizes and
-the mean number of active (nonzero or spiking) inputs of each layer.
+``Workload`` describes one inference (or network step) of a layered network:
+layer sizes, the mean number of active (nonzero or spiking) inputs of each
+layer, and whether those inputs are binary spikes.
 
-int8 accelerator (dense, weights in on-chip SRAM; Horowitz, ISSCC 2014)::
+Fair comparison: a baseline does the same work as the analog tiles. Both int8
+designs are charged, besides their own synaptic arithmetic and weight memory,
+exactly the analog side's digital periphery, taken from its ledger: the same
+neuron updates, spike routing and activation traffic (neuron inputs and
+outputs in SRAM), counted from the same measured activity
+(:func:`against_baselines`).
 
-    E = MACs (E_mult,int8 + E_add,int32) + bits_SRAM E_SRAM/bit,   times s
-    bits_SRAM = 8 (weights + layer inputs + layer outputs)
+int8, dense (systolic; every weight fetched; Horowitz, ISSCC 2014)::
 
-every weight fetched once per inference, every activation read and written
-once; ``s`` scales from the 45 nm table to another node and supply
-(Stillmaker & Baas, 2017; see :func:`memsim.energy.technology.energy_scale`).
+    E = MACs (E_mult,int8 + E_add,int32) s + 8 MACs E_SRAM/bit s + periphery
 
-GPU (energy per FLOP at peak throughput and full board power)::
+int8, event-driven (only the weights of active inputs: per synaptic event one
+8-bit weight read and one accumulate, plus a multiply for a multi-bit input;
+a binary spike needs none)::
+
+    E = (events E_add,int32 + multi-bit events E_mult,int8) s
+        + 8 events E_SRAM/bit s + periphery
+
+``s`` scales from the 45 nm table to another node and supply (Stillmaker &
+Baas, 2017; :func:`memsim.energy.technology.energy_scale`).
+
+GPU (a lower bound: energy per FLOP at peak throughput and full board power)::
 
     E = 2 MACs  TDP / peak FLOP/s
 
-a lower bound: real kernels run below peak throughput at similar power.
-
-Event-driven neuromorphic chip (Loihi, Davies et al., IEEE Micro 2018)::
+Loihi-like event-driven chip (the chip's own measured energies, Davies et al.,
+IEEE Micro 2018; not charged the analog periphery: its own is in these)::
 
     E = (active inputs x fan-out) E_syn + N_active E_upd,active
         + N_idle E_upd,inactive + spikes E_spike
@@ -40,7 +52,7 @@ from .technology import energy_scale, load_baselines
 
 @dataclass(frozen=True)
 class Workload:
-    """One inference of a layered network.
+    """One inference (or network step) of a layered network.
 
     Parameters
     ----------
@@ -48,10 +60,15 @@ class Workload:
         Neurons per layer, input first; one weight matrix between neighbours.
     active_inputs : tuple of float
         Mean active inputs of each weight layer per inference (``len(layer_sizes) - 1``).
+    multibit_inputs : tuple of float, optional
+        How many of each layer's active inputs are multi-bit values (their
+        events need a multiply); the others are binary spikes (an accumulate
+        only). Default: all of them.
     """
 
     layer_sizes: tuple
     active_inputs: tuple
+    multibit_inputs: tuple | None = None
 
     def __post_init__(self):
         sizes = tuple(check_scalar("layer size", n, low=1, integer=True)
@@ -65,8 +82,15 @@ class Workload:
         for a, n in zip(active, sizes):
             if a > n:
                 raise InputError(f"active inputs {a} exceed the layer size {n}")
+        multibit = active if self.multibit_inputs is None else tuple(
+            check_scalar("multi-bit inputs", m, low=0.0) for m in self.multibit_inputs)
+        if len(multibit) != len(active) or any(m > a * (1 + 1e-12) for m, a in
+                                                zip(multibit, active)):
+            raise InputError(f"multibit_inputs needs one value per weight layer, at most its "
+                             f"active inputs {active}; got {self.multibit_inputs!r}")
         object.__setattr__(self, "layer_sizes", sizes)
         object.__setattr__(self, "active_inputs", active)
+        object.__setattr__(self, "multibit_inputs", multibit)
 
     @property
     def macs(self):
@@ -75,17 +99,39 @@ class Workload:
 
     @property
     def ops(self):
-        """Operations, counted as 2 per MAC."""
+        """Dense operations, counted as 2 per MAC."""
         return 2 * self.macs
 
     @property
     def synaptic_events(self):
-        """Active inputs times their fan-out, summed over layers."""
+        """Active inputs times their fan-out, summed over layers: the useful MACs."""
         return sum(a * n for a, n in zip(self.active_inputs, self.layer_sizes[1:]))
 
+    @property
+    def multibit_events(self):
+        """Synaptic events of multi-bit inputs (a multiply each); the rest are binary."""
+        return sum(m * n for m, n in zip(self.multibit_inputs, self.layer_sizes[1:]))
 
-def int8_accelerator(workload, digital, node_nm=None, vdd=None):
-    """Ledger of a dense int8 accelerator (see module notes).
+    @property
+    def useful_ops(self):
+        """Useful operations, counted as 2 per synaptic event."""
+        return 2 * self.synaptic_events
+
+
+def _scale(digital, node_nm, vdd, what):
+    if digital.kind != "digital":
+        raise InputError(f"the {what} baseline needs a 'digital' technology, got "
+                         f"{digital.name!r} of kind {digital.kind!r}")
+    if node_nm is None and vdd is None:
+        return 1.0
+    return energy_scale(digital.node_nm, digital["vdd"],
+                        digital.node_nm if node_nm is None else node_nm,
+                        digital["vdd"] if vdd is None else vdd)
+
+
+def int8_dense(workload, digital, node_nm=None, vdd=None):
+    """Ledger of a dense int8 accelerator's synaptic work (module notes): every MAC and
+    every 8-bit weight fetch, without the periphery :func:`against_baselines` adds.
 
     Parameters
     ----------
@@ -95,20 +141,24 @@ def int8_accelerator(workload, digital, node_nm=None, vdd=None):
     node_nm, vdd : float, optional
         Scale to this node (nm) and supply (V); default: the technology's own.
     """
-    if digital.kind != "digital":
-        raise InputError(f"the int8 baseline needs a 'digital' technology, got "
-                         f"{digital.name!r} of kind {digital.kind!r}")
-    scale = 1.0
-    if node_nm is not None or vdd is not None:
-        scale = energy_scale(digital.node_nm, digital["vdd"],
-                             digital.node_nm if node_nm is None else node_nm,
-                             digital["vdd"] if vdd is None else vdd)
-    sizes = workload.layer_sizes
-    sram_bits = 8 * (workload.macs + sum(sizes[:-1]) + sum(sizes[1:]))
+    scale = _scale(digital, node_nm, vdd, "int8")
     ledger = EnergyLedger()
     ledger.charge("mac", workload.macs,
                   scale * (digital["e_mult_int8"] + digital["e_add_int32"]))
-    ledger.charge("sram", sram_bits, scale * digital["e_sram_per_bit"])
+    ledger.charge("weight_fetch", 8 * workload.macs, scale * digital["e_sram_per_bit"])
+    return ledger
+
+
+def int8_event(workload, digital, node_nm=None, vdd=None):
+    """Ledger of an event-driven int8 accelerator's synaptic work (module notes): per
+    synaptic event one 8-bit weight read and one accumulate (and a multiply unless the
+    inputs are binary spikes), without the periphery :func:`against_baselines` adds."""
+    scale = _scale(digital, node_nm, vdd, "int8")
+    events, multibit = workload.synaptic_events, workload.multibit_events
+    ledger = EnergyLedger()
+    ledger.charge("mac", multibit, scale * (digital["e_mult_int8"] + digital["e_add_int32"]))
+    ledger.charge("synaptic_add", events - multibit, scale * digital["e_add_int32"])
+    ledger.charge("weight_fetch", 8 * events, scale * digital["e_sram_per_bit"])
     return ledger
 
 
@@ -137,32 +187,50 @@ def loihi(workload):
     return ledger
 
 
-#: The baselines every report compares against.
-BASELINES = ("int8", "a100-fp32", "a100-fp16", "h100-fp32", "h100-fp16", "loihi")
+#: The baselines every report compares against, and what each one is.
+BASELINES = {
+    "int8-dense": "dense int8 accelerator: every MAC and weight fetch, plus the analog "
+                  "side's neuron updates, spike routing and activation traffic",
+    "int8-event": "event-driven int8 accelerator: one weight read and accumulate per "
+                  "synaptic event, plus the analog side's periphery",
+    "a100-fp32": "NVIDIA A100 fp32 at peak throughput and TDP (a lower bound)",
+    "a100-fp16": "NVIDIA A100 fp16 tensor cores at peak throughput and TDP (a lower bound)",
+    "h100-fp32": "NVIDIA H100 fp32 at peak throughput and TDP (a lower bound)",
+    "h100-fp16": "NVIDIA H100 fp16 tensor cores at peak throughput and TDP (a lower bound)",
+    "loihi": "Loihi-like neuromorphic chip, its own measured energy per synaptic "
+             "operation, neuron update and spike",
+}
+
+#: The components of the analog ledger that both int8 designs are charged too.
+PERIPHERY = ("neuron_update", "spike_routing", "sram")
 
 
 def baseline(name, workload, digital, node_nm=None, vdd=None):
-    """Ledger of baseline ``name`` (one of :data:`BASELINES`)."""
-    check_choice("baseline", name, BASELINES)
-    if name == "int8":
-        return int8_accelerator(workload, digital, node_nm, vdd)
+    """Ledger of the synaptic work of baseline ``name`` (one of :data:`BASELINES`),
+    without the shared periphery."""
+    check_choice("baseline", name, tuple(BASELINES))
+    if name == "int8-dense":
+        return int8_dense(workload, digital, node_nm, vdd)
+    if name == "int8-event":
+        return int8_event(workload, digital, node_nm, vdd)
     if name == "loihi":
         return loihi(workload)
     chip, precision = name.split("-")
     return gpu(workload, chip, precision)
 
 
-def against_baselines(workload, analog_joules, digital, *, node_nm, vdd, scale=1.0):
-    """Every baseline of :data:`BASELINES` doing ``workload``, against the analog energy.
+def against_baselines(workload, analog, digital, *, node_nm, vdd, scale=1.0):
+    """Every baseline of :data:`BASELINES` doing ``workload``, against the analog ledger.
 
     Parameters
     ----------
     workload : Workload
         The work of one inference (or network step).
-    analog_joules : float
-        The analog energy of the same work, times ``scale`` (J).
+    analog : EnergyLedger
+        The analog side's ledger of the same work, times ``scale``: its
+        :data:`PERIPHERY` components are charged to both int8 designs as they are.
     digital : Technology
-        The digital technology (int8 baseline), scaled to ``node_nm`` (nm) and
+        The digital technology (int8 baselines), scaled to ``node_nm`` (nm) and
         ``vdd`` (V), the analog node.
     scale : float, default=1.0
         Workloads per unit compared (e.g. network steps per decision).
@@ -170,11 +238,18 @@ def against_baselines(workload, analog_joules, digital, *, node_nm, vdd, scale=1
     Returns
     -------
     dict
-        ``{name: ledger dict + "ratio_to_analog"}``: baseline energy / analog energy.
+        ``{name: ledger dict + "ratio_to_analog" (baseline energy / analog energy)
+        + "what"}``.
     """
+    periphery = EnergyLedger()
+    for component, values in analog.breakdown().items():
+        if component in PERIPHERY:
+            periphery.charge(component, values["events"], joules=values["joules"])
     out = {}
-    for name in BASELINES:
+    for name, what in BASELINES.items():
         ledger = baseline(name, workload, digital, node_nm=node_nm, vdd=vdd).scaled(scale)
+        if name.startswith("int8"):
+            ledger.add(periphery)
         out[name] = {**ledger.to_dict(), "ratio_to_analog":
-                     ledger.total / analog_joules if analog_joules else None}
+                     ledger.total / analog.total if analog.total else None, "what": what}
     return out

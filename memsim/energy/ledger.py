@@ -14,15 +14,18 @@ from ..errors import InputError, InputTypeError
 #: Components a ledger accepts, in the order reports show them.
 COMPONENTS = (
     "array_read",       # resistive dissipation of the array during read pulses (solved circuit)
-    "row_charging",     # C V^2 of the row lines driven to the read voltage
-    "driver",           # row driver / DAC activations
+    "row_charging",     # C V^2 of the read lines driven to the input voltage
+    "driver",           # C vdd^2 of the 1T1R word lines (wire and access-transistor gates)
     "adc",              # column ADC conversions
+    "subtract",         # subtraction of the two halves of a differential read
     "accumulate",       # digital addition of tile partial sums
     "neuron_update",    # neuron state updates
     "spike_routing",    # spikes moved between tiles or cores
-    "sram",             # on-chip memory accesses (bits)
+    "sram",             # on-chip memory accesses of activations: neuron inputs, outputs (bits)
+    "weight_fetch",     # on-chip memory reads of weights (digital baselines; bits)
     "dram",             # off-chip memory accesses (bits)
     "mac",              # digital multiply-accumulates (baselines)
+    "synaptic_add",     # digital accumulations of one weight per synaptic event (baselines)
     "flop",             # floating-point operations (GPU baselines)
     "synaptic_op",      # event-driven synaptic operations (neuromorphic baseline)
 )

@@ -7,13 +7,24 @@ A technology file (``data/technology/*.toml``) has a ``name``, a ``kind``
 ``{value = ..., unit = "...", source = "..."}`` in SI units. Unknown names,
 wrong units, negative or non-finite values and missing sources are errors.
 
-ADC energy per conversion, two models:
+Peripherals of a ``cim`` tile, as NeuroSim (DNN_NeuroSim V1.3, 22 nm LP) prices
+them; ``b`` is the ADC resolution in bits, ``F`` the feature size (m):
 
-- Walden figure of merit: ``E = FOM 2^bits`` (J).
-- NeuroSim's SAR ADC (DNN_NeuroSim V1.3, SarADC.cpp): power linear in bits,
-  ``P = a bits + b`` (W), for ``bits + 1`` clock cycles of ``t_clk``:
-  ``E = (a bits + b) (bits + 1) t_clk``. NeuroSim adds a column-resistance
-  term ``c / R_col`` to P that memsim leaves out.
+- ADC, per conversion, two models: the Walden figure of merit
+  ``E = FOM 2^b`` (J); or NeuroSim's SAR ADC (SarADC.cpp GetColumnPower),
+  ``E = (a b + b0 + c / R') (b + 1) t_clk`` with ``R' = R v_ref / v_read``
+  and ``R`` (ohm) the parallel resistance of the column's cells on driven
+  rows. Summed over columns, the ``c / R'`` part is
+  ``c (v_read / v_ref) (b + 1) t_clk sum G`` (:meth:`Technology.adc_load_energy`).
+- Access transistor of a 1T1R cell (SubArray.cpp Initialize): on-resistance
+  ``IR_DROP_TOLERANCE / g_on``, hence width
+  ``W = F max(w_min, R_nmos(F) LINEAR_REGION_RATIO g_on / IR_DROP_TOLERANCE)``
+  and gate capacitance ``c_gate_per_width W`` on the word line
+  (:meth:`Technology.row_capacitances`).
+- Subtractor of the two halves of a differential read (MLP_NeuroSim V3.0
+  Subtractor.cpp CalculatePower), a ripple subtractor of ``b`` bits:
+  ``E = (b - 1) vdd^2 [b (4 C_nand,in + C_inv,out) + 6 C_nand,out
+  + 9 C_nand,in + C_nor,in]`` (:meth:`Technology.subtract_energy`).
 
 Scaling a digital energy between nodes (Stillmaker & Baas, Integration 58,
 2017): ``E(node2, V2) = E(node1, V1) F(node2, V2) / F(node1, V1)`` with the
@@ -36,8 +47,13 @@ from ..errors import InputError
 
 #: Every quantity a technology file may hold, with its unit.
 UNITS = {
-    "v_read": "V", "t_read": "s", "vdd": "V", "c_row_per_cell": "F", "e_driver": "J",
-    "adc_walden_fom": "J", "adc_sar_a": "W", "adc_sar_b": "W", "adc_sar_t_clk": "s",
+    "v_read": "V", "t_read": "s", "vdd": "V",
+    "c_row_per_cell": "F", "c_row_per_cell_passive": "F", "c_gate_per_width": "F/m",
+    "r_nmos_at_f": "ohm", "access_linear_region_ratio": "1", "access_ir_drop_tolerance": "1",
+    "access_min_width": "1",
+    "adc_walden_fom": "J", "adc_sar_a": "W", "adc_sar_b": "W", "adc_sar_c": "W*ohm",
+    "adc_sar_v_ref": "V", "adc_sar_t_clk": "s",
+    "c_nand_input": "F", "c_nand_output": "F", "c_nor_input": "F", "c_inv_output": "F",
     "e_accumulate": "J", "e_neuron_update": "J", "e_spike_route": "J",
     "e_sram_per_bit": "J", "e_dram_per_bit": "J",
     "e_add_int8": "J", "e_mult_int8": "J", "e_add_int32": "J", "e_mult_int32": "J",
@@ -46,14 +62,15 @@ UNITS = {
 
 #: What each kind of node must define.
 REQUIRED = {
-    "cim": ("v_read", "t_read", "vdd", "c_row_per_cell", "e_driver", "adc_walden_fom",
-            "adc_sar_a", "adc_sar_b", "adc_sar_t_clk", "e_accumulate", "e_neuron_update",
-            "e_spike_route", "e_sram_per_bit", "e_dram_per_bit"),
+    "cim": tuple(k for k in UNITS if not k.startswith(("e_add", "e_mult"))),
     "digital": ("vdd", "e_add_int8", "e_mult_int8", "e_add_int32", "e_sram_per_bit",
                 "e_dram_per_bit"),
 }
 
 ADC_MODELS = ("walden", "neurosim-sar")
+
+#: Cells of a tile: with an access transistor (word line on its gate) or without.
+CELLS = ("1T1R", "passive")
 
 
 class TechnologyError(InputError):
@@ -100,10 +117,11 @@ class Technology:
         return self.values[key].source
 
     def adc_energy(self, bits, model="walden"):
-        """Energy of one ADC conversion (J) at ``bits`` (0 = ideal: 0 J).
+        """Energy of one ADC conversion (J) at ``bits`` (0 = ideal: 0 J), without the
+        column-load term (:meth:`adc_load_energy`).
 
         ``model``: ``"walden"`` (``FOM 2^bits``) or ``"neurosim-sar"``
-        (``(a bits + b)(bits + 1) t_clk``), see the module notes.
+        (``(a bits + b0)(bits + 1) t_clk``), see the module notes.
         """
         bits = check_scalar("adc bits", bits, low=0, high=16, integer=True)
         check_choice("adc model", model, ADC_MODELS)
@@ -112,6 +130,52 @@ class Technology:
         if model == "walden":
             return self["adc_walden_fom"] * 2.0**bits
         return (self["adc_sar_a"] * bits + self["adc_sar_b"]) * (bits + 1) * self["adc_sar_t_clk"]
+
+    def adc_load_energy(self, bits, siemens, v_read, model="walden"):
+        """The column-resistance energy (J) of NeuroSim's SAR ADC for conversions whose
+        columns' conductances sum to ``siemens`` (S), read at ``v_read`` (V).
+
+        ``c (v_read / v_ref) (bits + 1) t_clk siemens``; 0 for the Walden model
+        (a figure of merit has no load term) and for an ideal ADC.
+        """
+        bits = check_scalar("adc bits", bits, low=0, high=16, integer=True)
+        check_choice("adc model", model, ADC_MODELS)
+        if bits == 0 or model == "walden":
+            return 0.0
+        return (self["adc_sar_c"] * check_scalar("siemens", siemens, low=0.0)
+                * check_scalar("v_read", v_read, low=0.0) / self["adc_sar_v_ref"]
+                * (bits + 1) * self["adc_sar_t_clk"])
+
+    def access_width(self, g_on):
+        """Width (m) of a 1T1R cell's access transistor for a device of on-conductance
+        ``g_on`` (S): its on-resistance is ``IR_DROP_TOLERANCE / g_on``."""
+        g_on = check_scalar("g_on", g_on, low=0.0, low_inclusive=False)
+        in_f = (self["r_nmos_at_f"] * self["access_linear_region_ratio"] * g_on
+                / self["access_ir_drop_tolerance"])
+        return max(self["access_min_width"], in_f) * self.node_nm * 1e-9
+
+    def row_capacitances(self, cell, g_on):
+        """Capacitances (F) per cell on a row: ``(read line, word line)``.
+
+        The read line is charged to the input voltage; a 1T1R row also has a
+        word line, its wire plus the access transistors' gates, charged to
+        ``vdd``. A passive (cross-point) row is its read line only (word line 0).
+        """
+        check_choice("cell", cell, CELLS)
+        if cell == "passive":
+            return self["c_row_per_cell_passive"], 0.0
+        gate = self["c_gate_per_width"] * self.access_width(g_on)
+        return self["c_row_per_cell"], self["c_row_per_cell"] + gate
+
+    def subtract_energy(self, bits):
+        """Energy (J) of one ``bits``-bit subtraction of a differential read's halves
+        (module notes); 0 for ``bits <= 1``."""
+        b = check_scalar("adc bits", bits, low=0, high=16, integer=True)
+        if b <= 1:
+            return 0.0
+        c = (b * (4 * self["c_nand_input"] + self["c_inv_output"]) + 6 * self["c_nand_output"]
+             + 9 * self["c_nand_input"] + self["c_nor_input"])
+        return (b - 1) * self["vdd"] ** 2 * c
 
     def to_dict(self):
         """Plain dict: name, kind, node and every value with unit and source."""

@@ -25,7 +25,7 @@ from ..crossbar import ADC, DAC, TiledMatrix, Wires
 from ..crossbar.circuit import resolve_solver
 from ..crossbar.mapping import SCHEMES
 from ..devices import PCM, Device, load_preset
-from ..energy import ADC_MODELS, Technology, load_technology
+from ..energy import ADC_MODELS, CELLS, Technology, load_technology
 from ..errors import ConfigError, InputTypeError
 
 #: The ``pcm`` section: multipliers on the PCM model (1.0: the preset as it is).
@@ -67,6 +67,10 @@ class HardwareConfig:
         the prices of the tiles' events.
     rows, cols : int, default=256
         Physical rows and columns of a tile.
+    cell : {"1T1R", "passive"}, default="1T1R"
+        Cells with an access transistor, whose gates load each row's word line,
+        or passive cross-point cells (energy only: the circuit solve is the
+        same).
     scheme : {"differential", "reference"}, default="differential"
         Weight mapping: differential pairs or a reference column.
     dac_bits : int, default=8
@@ -90,6 +94,7 @@ class HardwareConfig:
     technology: Technology
     rows: int = 256
     cols: int = 256
+    cell: str = "1T1R"
     scheme: str = "differential"
     dac_bits: int = 8
     adc_bits: int = 8
@@ -111,6 +116,7 @@ class HardwareConfig:
             check_scalar(f"tile.{name}", getattr(self, name), low=2, integer=True)
         for name in ("dac_bits", "adc_bits"):
             check_scalar(f"tile.{name}", getattr(self, name), low=0, high=16, integer=True)
+        check_choice("tile.cell", self.cell, CELLS)
         check_choice("tile.scheme", self.scheme, SCHEMES)
         check_choice("tile.adc_model", self.adc_model, ADC_MODELS)
         if not isinstance(self.gate_idle, bool):
@@ -154,6 +160,12 @@ class HardwareConfig:
     def t_read(self):
         """Read pulse width (s), the technology's."""
         return self.technology["t_read"]
+
+    @property
+    def pricing(self):
+        """The keywords of :func:`memsim.energy.tile_ledger` for tiles of this hardware."""
+        return {"adc_bits": self.adc_bits, "adc_model": self.adc_model, "cell": self.cell,
+                "g_on": self.device.g_max, "v_read": self.read_voltage}
 
     def dac(self, *, spikes, x_max=1.0):
         """The row driver: 1-bit read pulses for spikes, else a ``dac_bits`` DAC whose

@@ -36,21 +36,22 @@ def decision_energy(agent, encoder, backends, decisions, spikes, hardware, digit
     in_events = backends["w_in"].counts["synaptic_events"] / n_rec
     spike_input = encoder.mode == "spikes"
     in_bits = 1 if spike_input else max(hardware.dac_bits, 1)
-    tech, adc_bits = hardware.technology, hardware.adc_bits
-    ledger = network_ledger(counts, tech, adc_bits=adc_bits, adc_model=hardware.adc_model,
-                            steps=steps, inputs=n_in, in_bits=in_bits, outputs=n_rec + n_out,
-                            routed_spikes=spikes + (in_events if spike_input else 0.0))
+    tech = hardware.technology
+    ledger = network_ledger(counts, tech, steps=steps, inputs=n_in, in_bits=in_bits,
+                            outputs=n_rec + n_out,
+                            routed_spikes=spikes + (in_events if spike_input else 0.0),
+                            **hardware.pricing)
     per_decision = ledger.per(decisions)
     active_in = in_events / steps
     active_rec = spikes / steps
     # the recurrent layer's input is the spikes of the step before, as the tiles saw them
     # (an episode's last spikes never reach w_rec): the baselines get the same events
     rec_in = backends["w_rec"].counts["synaptic_events"] / n_rec / steps
-    workload = Workload((n_in + n_rec, n_rec, n_out), (active_in + rec_in, active_rec))
+    workload = Workload((n_in + n_rec, n_rec, n_out), (active_in + rec_in, active_rec),
+                        (0.0 if spike_input else active_in, 0.0))
     per_step = agent.config.steps_per_decision
-    total = per_decision.total
     return {"analog": per_decision.to_dict(),
-            "baselines": against_baselines(workload, total, digital, node_nm=tech.node_nm,
+            "baselines": against_baselines(workload, per_decision, digital, node_nm=tech.node_nm,
                                            vdd=tech["vdd"], scale=per_step),
             "activity": {"active_inputs_per_step": active_in,
                          "spikes_per_step": active_rec,

@@ -48,6 +48,14 @@ def _inputs(rng, n, size, kind, activity):
     return active * rng.uniform(0.0, 1.0, (n, size))
 
 
+def _tops_per_watt(workload, joules):
+    """Tera-operations per joule (TOPS/W), counting dense operations (2 per MAC of the
+    full matrices) and useful ones (2 per synaptic event), each named."""
+    if joules <= 0:
+        return {"dense": float("inf"), "useful": float("inf")}
+    return {"dense": workload.ops / joules / 1e12, "useful": workload.useful_ops / joules / 1e12}
+
+
 def run_energy(config, progress=None):
     """Simulate the configured network on tiles and price it against the baselines.
 
@@ -102,28 +110,29 @@ def run_energy(config, progress=None):
         y = tm.matmul(x, t, seed=rng, compensate=config["read"]["compensate"])
         spikes = float(np.count_nonzero(x))
         in_bits = 1 if kind == "spikes" else max(dac_bits, 1)
-        analog.add(network_ledger(tm.counts, tech, adc_bits=adc_bits,
-                                  adc_model=hardware.adc_model, steps=n_inf, inputs=n_in,
-                                  in_bits=in_bits, outputs=n_out,
-                                  routed_spikes=spikes if kind == "spikes" else 0.0))
+        analog.add(network_ledger(tm.counts, tech, steps=n_inf, inputs=n_in, in_bits=in_bits,
+                                  outputs=n_out,
+                                  routed_spikes=spikes if kind == "spikes" else 0.0,
+                                  **hardware.pricing))
         active_inputs.append(spikes / n_inf)
         errors.append(relative_error(y, x @ w))
 
     per_inf = analog.per(n_inf)
-    workload = Workload(tuple(layers), tuple(active_inputs))
+    workload = Workload(tuple(layers), tuple(active_inputs),
+                        tuple(0.0 if kind == "spikes" else a for a in active_inputs))
     total = per_inf.total
     report = {
         "energy_per_inference": per_inf.to_dict(),
-        "ops_per_inference": workload.ops,
-        "tops_per_watt": workload.ops / total / 1e12 if total > 0 else float("inf"),
+        "ops_per_inference": {"dense": workload.ops, "useful": workload.useful_ops},
+        "tops_per_watt": _tops_per_watt(workload, total),
         "workload": {"layers": layers, "active_inputs": active_inputs,
                      "macs": workload.macs, "synaptic_events": workload.synaptic_events},
         "output_error": errors,
-        "baselines": against_baselines(workload, total, digital, node_nm=tech.node_nm,
+        "baselines": against_baselines(workload, per_inf, digital, node_nm=tech.node_nm,
                                        vdd=tech["vdd"]),
         "technology": tech.name,
         "config": config,
     }
     for b in report["baselines"].values():
-        b["tops_per_watt"] = workload.ops / b["total_joules"] / 1e12
+        b["tops_per_watt"] = _tops_per_watt(workload, b["total_joules"])
     return report

@@ -67,6 +67,9 @@ RUN_DEFAULTS = {
     },
 }
 
+#: The baselines whose ratio to the analog energy is a column of the summary table.
+RATIO_BASELINES = ("int8-dense", "int8-event", "loihi")
+
 TIME_LABELS = {1.0: "1 s", 3600.0: "1 h", 86400.0: "1 day", 2592000.0: "30 days",
                31536000.0: "1 year"}
 
@@ -319,9 +322,9 @@ def summarise(config, results, checked=None):
         if "energy_per_decision_J" in rows[0]:
             row["energy_per_decision_J"] = float(np.mean([r["energy_per_decision_J"]
                                                           for r in rows]))
-            for name in ("int8", "loihi"):
-                row[f"ratio_{name}"] = float(np.mean([r["energy"]["baselines"][name]
-                                                      ["ratio_to_analog"] for r in rows]))
+            for name in RATIO_BASELINES:
+                row[f"ratio_{name.replace('-', '_')}"] = float(np.mean(
+                    [r["energy"]["baselines"][name]["ratio_to_analog"] for r in rows]))
         table.append(row)
     energy = {}
     first = config["evaluation"]["times"][0]
@@ -336,7 +339,7 @@ def summarise(config, results, checked=None):
 def format_table(summary):
     """The summary table as aligned text (what ``memsim run`` prints)."""
     head = (f"{'policy':<16} {'device':<10} {'time':>8} {'comp':>4} {'return':>15} "
-            f"{'pJ/decision':>12} {'int8 x':>7} {'Loihi x':>7}")
+            f"{'pJ/decision':>12} {'int8 dense x':>12} {'int8 event x':>12} {'Loihi x':>7}")
     lines = [head, "-" * len(head)]
     for r in summary["table"]:
         label = "-" if r["device"] == "digital" else TIME_LABELS.get(r["t"], f"{r['t']:g} s")
@@ -345,6 +348,7 @@ def format_table(summary):
             f"{r['policy']:<16} {r['device']:<10} {label:>8} {'on' if r['compensate'] else '':>4} "
             f"{r['mean_return']:>7.1f} ± {r['std_return']:<5.1f} "
             f"{'' if energy is None else format(energy * 1e12, '12.1f'):>12} "
-            f"{'' if energy is None else format(r['ratio_int8'], '7.1f'):>7} "
+            f"{'' if energy is None else format(r['ratio_int8_dense'], '12.1f'):>12} "
+            f"{'' if energy is None else format(r['ratio_int8_event'], '12.1f'):>12} "
             f"{'' if energy is None else format(r['ratio_loihi'], '7.1f'):>7}")
     return "\n".join(lines)

@@ -189,3 +189,27 @@ def test_tiles_pass_their_tolerances_to_every_circuit_solve():
     exact = TiledMatrix(w, "pcm", seed=0, tile_shape=(4, 4), wires=Wires(5.0, 5.0),
                         iv=Sinh(0.05)).matmul(x, read_noise=False)
     assert 0 < np.abs(loose - exact).max() <= 1e-2 * np.abs(exact).max()
+
+
+@pytest.mark.parametrize("t_read", [10e-9, 250e-9])
+def test_one_read_pulse_sets_the_read_noise_and_the_read_energy(t_read):
+    """The DAC's pulse width is the one the array-read energy charges and the one over
+    which the PCM 1/f read noise integrates: sigma_rd = q_s sqrt(ln((t + t0 + t_read) /
+    (2 t_read))) (Nandakumar et al. 2019), computed here by hand."""
+    w = np.random.default_rng(14).normal(size=(6, 3))
+    tile = Tile(w, "pcm", seed=0, dac=DAC(bits=0, t_read=t_read))
+    p = tile.device.params
+    assert p.t_read == t_read
+    t = 3600.0
+    g_prog = tile.state.g_prog.reshape(tile.shape)
+    g_rel = g_prog / p.g_max
+    q_s = np.minimum(p.read_q / np.maximum(g_rel ** p.read_exponent, 1e-3), p.read_q_max)
+    sigma = q_s * np.sqrt(np.log((t + p.t0 + t_read) / (2 * t_read)))
+    drifted = g_prog * ((t + p.t0) / p.t0) ** (-tile.state.nu.reshape(tile.shape))
+    np.testing.assert_allclose(tile.read_noise_std(t), drifted * sigma, rtol=1e-12)
+    x = np.ones((2, 6))
+    tile.matmul(x, t, seed=1)
+    v = tile.dac.voltages(x)
+    # ideal wiring: every device sees its row voltage for the pulse, t_read sum V^2 G
+    assert tile.counts.array_joules == pytest.approx(
+        t_read * np.sum((v * v) @ tile.conductances(t)), rel=1e-12)

@@ -98,6 +98,11 @@ def test_decision_energy_counts_the_network_it_ran():
     macs = steps * ((n_in + n_rec) * n_rec + n_rec * n_out)
     events = sum(b.counts["synaptic_events"] for b in backends.values()) / decisions
     base = e["baselines"]
-    assert base["int8"]["components"]["mac"]["events"] == pytest.approx(macs)
+    assert base["int8-dense"]["components"]["mac"]["events"] == pytest.approx(macs)
+    # the event-driven design: one accumulate per synaptic event (spike inputs: no multiply)
+    assert base["int8-event"]["components"]["synaptic_add"]["events"] == pytest.approx(events)
+    for name in ("int8-dense", "int8-event"):
+        for part in ("neuron_update", "spike_routing", "sram"):
+            assert base[name]["components"][part] == comps[part], (name, part)
     assert base["a100-fp32"]["components"]["flop"]["events"] == pytest.approx(2 * macs)
     assert base["loihi"]["components"]["synaptic_op"]["events"] == pytest.approx(events)

@@ -267,7 +267,7 @@ def test_run_experiment_point(tmp_path):
     (row,) = rows
     assert row["evaluation.times"] == 31536000.0 and row["seed"] == 0
     assert 0 < row["mean_return"] <= 500 and row["digital_return"] > 0
-    assert row["energy_per_decision_J"] > 0 and row["ratio_int8"] > 0
+    assert row["energy_per_decision_J"] > 0 and row["ratio_int8_dense"] > row["ratio_int8_event"] > 0
 
 
 def test_a_killed_local_worker_is_replaced(tmp_path):
