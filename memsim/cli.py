@@ -258,7 +258,7 @@ def _circuit_options(p):
     p.add_argument("--v0", type=float, help="sinh characteristic voltage, V")
     p.add_argument("--solver", choices=["auto", "ideal", "linear", "nonlinear"],
                    default="auto", help="circuit solver (default: %(default)s)")
-    p.add_argument("--rtol", type=float, default=1e-12,
+    p.add_argument("--rtol", type=float, default=1e-10,
                    help="relative KCL residual of iterative solves (default: %(default)s)")
 
 

@@ -31,7 +31,7 @@ import numpy as np
 from .._validation import as_generator, check_array, check_choice, check_scalar
 from ..devices import as_device
 from ..errors import InputError, InputTypeError
-from .circuit import Crossbar, check_tolerances
+from .circuit import RTOL, Crossbar, check_tolerances
 from .counts import TileCounts
 from .mapping import SCHEMES, map_weights, weight_scale
 from .peripherals import ADC, DAC
@@ -67,7 +67,7 @@ class Tile:
         Circuit solver, see :class:`memsim.crossbar.Crossbar`.
     rtol, atol, maxiter : float, float, int or None
         Keyword-only: the convergence test of the circuit solves of every
-        read (:mod:`memsim.crossbar.circuit`); defaults 1e-12, 0 A, the
+        read (:mod:`memsim.crossbar.circuit`); defaults 1e-10, 0 A, the
         solver's own.
 
     Attributes
@@ -86,7 +86,7 @@ class Tile:
 
     def __init__(self, weights, device, *, seed, scheme="differential", clip="max",
                  clip_value=None, per_column=False, dac=None, adc=None, wires=None, iv=None,
-                 solver="auto", gate_idle=True, rtol=1e-12, atol=0.0, maxiter=None):
+                 solver="auto", gate_idle=True, rtol=RTOL, atol=0.0, maxiter=None):
         self.dac = DAC() if dac is None else dac
         self.adc = ADC(bits=0) if adc is None else adc
         if not isinstance(self.dac, DAC):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_generator, check_array, check_scalar
+from ..crossbar.circuit import RTOL
 from ..crossbar.mapping import map_weights
 from ..devices.presets import load_preset
 from ..devices.pulse import PulseDevice, PulseState
@@ -301,7 +302,7 @@ class AnalogSynapses:
         Whether reads apply global drift compensation; set by :meth:`at`.
     """
 
-    def __init__(self, weights, hardware, *, seed, read_seed, spikes, x_max=1.0, rtol=1e-12,
+    def __init__(self, weights, hardware, *, seed, read_seed, spikes, x_max=1.0, rtol=RTOL,
                  atol=0.0, maxiter=None):
         self.weights = check_array("weights", weights, ndim=2).copy()
         self.matrix = hardware.tiled_matrix(self.weights, seed, spikes=spikes, x_max=x_max,

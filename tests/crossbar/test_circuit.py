@@ -24,6 +24,18 @@ def strong_ir():
     return g, wires, v, i_ref, nodes_ref
 
 
+def test_default_tolerance_is_reachable_on_a_full_size_tile():
+    # 256 x 256, 1 ohm wires, PCM-range devices, sparse spike inputs on the per-input path:
+    # CG stalls near 1e-12 of the initial residual here, so the default must sit above it
+    rng = np.random.default_rng(11)
+    g = rng.uniform(0.1e-6, 25e-6, (256, 256))
+    v = 0.5 * (rng.random((4, 256)) < 0.1)
+    sol = Crossbar(g, Wires(1.0, 1.0)).solve(v, return_voltages=True)
+    i_ref, _ = ref.linear_solve(g, v, Wires(1.0, 1.0))
+    assert sol.converged and sol.residual <= 1e-10
+    assert rel(sol.currents, i_ref) <= 1e-9
+
+
 def test_strong_ir_is_strong(strong_ir):
     g, wires, v, i_ref, _ = strong_ir
     assert rel(v @ g, i_ref) > 0.3  # the wires matter: far from the ideal product
@@ -41,7 +53,7 @@ def test_effective_matrix_matches_direct_solve(strong_ir):
 def test_per_input_path_matches_direct_solve(strong_ir):
     g, wires, v, i_ref, nodes_ref = strong_ir
     sol = Crossbar(g, wires).solve(v[:3], return_voltages=True)
-    assert sol.converged and sol.residual <= 1e-12 and np.all(sol.n_iter > 0)
+    assert sol.converged and sol.residual <= 1e-10 and np.all(sol.n_iter > 0)
     assert rel(sol.currents, i_ref[:3]) <= 1e-9
     nodes = np.concatenate([sol.v_row.reshape(3, -1), sol.v_col.reshape(3, -1)], axis=1)
     assert rel(nodes, nodes_ref[:3]) <= 1e-9
@@ -229,7 +241,7 @@ def test_atol_ends_the_solve_at_the_absolute_residual(iv):
     tight = xb.solve(v, return_voltages=True)
     loose = xb.solve(v, return_voltages=True, atol=atol)
     assert tight.converged and loose.converged
-    assert tight.residual <= 1e-12 < loose.residual <= 1e-4
+    assert tight.residual <= 1e-10 < loose.residual <= 1e-4
     assert loose.n_iter[0] < tight.n_iter[0]
     with pytest.raises(ValueError, match="atol must be >= 0"):
         xb.solve(v, atol=-1.0)
