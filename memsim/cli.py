@@ -283,6 +283,12 @@ def cmd_energy(args):
              f"(2 per MAC): {tops['useful']:.3g} useful TOPS/W, {tops['dense']:.3g} dense TOPS/W"]
     lines += [f"  {c:<14} {v['joules'] * 1e12:>12.4g} pJ  {v['events']:>12.6g} events"
               for c, v in e["components"].items()]
+    timing = report["latency"]
+    lines.append(f"latency per inference: {timing['latency_s'] * 1e9:.4g} ns "
+                 f"({'pipelined layers' if timing['pipelined'] else 'layer after layer'}: "
+                 f"{timing['throughput_per_s']:.4g} inferences/s); energy-delay product "
+                 f"{report['energy_delay_product_Js']:.4g} J s")
+    lines += [f"  {p:<14} {s * 1e9:>12.4g} ns" for p, s in timing["phases"].items()]
     lines.append("baselines (same network, same measured activity):")
     lines += [f"  {n:<10} {b['total_joules'] * 1e12:>12.4g} pJ  {b['ratio_to_analog']:>9.3g}x "
               f"the analog energy: {b['what']}" for n, b in report["baselines"].items()]
@@ -362,8 +368,8 @@ def cmd_run(args):
         "energy_per_decision": (plot_energy_per_decision, (summary,), {})})
     write_json(folder / "summary.json", summary)
     text = (f"memsim {__version__}: spiking agents on memristor tiles, report in {args.out}/\n"
-            f"return: mean ± std over episodes of every device instance; energy per decision "
-            f"at the first time; int8 dense x, int8 event x, Loihi x: baseline energy / analog "
+            f"return: mean ± std over episodes of every device instance; energy and latency "
+            f"per decision on the tiles; int8 dense x, int8 event x, Loihi x: baseline energy / analog "
             f"energy (both int8 designs carry the analog side's neuron updates, spike routing "
             f"and activation traffic)\n"
             + format_table(summary))

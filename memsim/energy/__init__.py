@@ -1,4 +1,4 @@
-"""Energy: pricing only. Technology values, the ledger of events, digital baselines.
+"""Energy and time: pricing only. Technology values, the ledger of events, digital baselines.
 
 Technology, load_technology, list_technologies, energy_scale, ADC_MODELS, CELLS
     Process-node values (each with its source) from data/technology/*.toml;
@@ -7,6 +7,9 @@ EnergyLedger
     Events and joules per component; the total is the sum of the parts.
 tile_ledger, network_ledger
     Counted tile events priced by a technology (alone, or with digital neurons).
+LayerShape, layer_latency, network_latency, PHASES
+    Latency of a network step on tiles, phase by phase (read pulses, ADC
+    conversions, partial-sum reduction, neuron updates, spike routing).
 Workload, int8_dense, int8_event, gpu, loihi, baseline, against_baselines, BASELINES
     The same network, activity and periphery priced on digital hardware (fair
     baselines: both int8 designs carry the analog side's periphery).
@@ -17,12 +20,14 @@ Nothing here builds or runs hardware: the studies that do are in
 
 from .baselines import (BASELINES, Workload, against_baselines, baseline, gpu, int8_dense,
                         int8_event, loihi)
+from .latency import PHASES, LayerShape, layer_latency, network_latency
 from .ledger import COMPONENTS, EnergyLedger
 from .pricing import network_ledger, tile_ledger
 from .technology import (ADC_MODELS, CELLS, Technology, TechnologyError, energy_scale,
                          list_technologies, load_technology)
 
-__all__ = ["ADC_MODELS", "BASELINES", "CELLS", "COMPONENTS", "EnergyLedger", "Technology",
-           "TechnologyError", "Workload", "against_baselines", "baseline", "energy_scale", "gpu",
-           "int8_dense", "int8_event", "list_technologies", "load_technology", "loihi",
-           "network_ledger", "tile_ledger"]
+__all__ = ["ADC_MODELS", "BASELINES", "CELLS", "COMPONENTS", "PHASES", "EnergyLedger",
+           "LayerShape", "Technology", "TechnologyError", "Workload", "against_baselines",
+           "baseline", "energy_scale", "gpu", "int8_dense", "int8_event", "layer_latency",
+           "list_technologies", "load_technology", "loihi", "network_latency", "network_ledger",
+           "tile_ledger"]

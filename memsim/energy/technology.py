@@ -47,7 +47,7 @@ from ..errors import InputError
 
 #: Every quantity a technology file may hold, with its unit.
 UNITS = {
-    "v_read": "V", "t_read": "s", "vdd": "V",
+    "v_read": "V", "t_read": "s", "vdd": "V", "t_clk": "s", "t_spike_route": "s",
     "c_row_per_cell": "F", "c_row_per_cell_passive": "F", "c_gate_per_width": "F/m",
     "r_nmos_at_f": "ohm", "access_linear_region_ratio": "1", "access_ir_drop_tolerance": "1",
     "access_min_width": "1",
@@ -56,6 +56,9 @@ UNITS = {
     "c_nand_input": "F", "c_nand_output": "F", "c_nor_input": "F", "c_inv_output": "F",
     "e_accumulate": "J", "e_neuron_update": "J", "e_spike_route": "J",
     "e_sram_per_bit": "J", "e_dram_per_bit": "J",
+    "cell_1t1r_height_f": "1", "cell_1t1r_width_f": "1", "cell_passive_height_f": "1",
+    "cell_passive_width_f": "1", "f_memory": "m", "a_min_gate": "m^2", "a_dff": "m^2",
+    "a_adder_bit": "m^2", "a_subtract_bit": "m^2", "a_sram_bit": "m^2",
     "e_add_int8": "J", "e_mult_int8": "J", "e_add_int32": "J", "e_mult_int32": "J",
     "e_add_fp16": "J", "e_mult_fp16": "J", "e_add_fp32": "J", "e_mult_fp32": "J",
 }

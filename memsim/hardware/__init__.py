@@ -34,10 +34,10 @@ trained, only its synapses change (docs/design.md). Per network step and matrix:
 
 
 from .config import PCM_SCALES, TILE_DEFAULTS, HardwareConfig, resolve_device
-from .cost import decision_energy
+from .cost import decision_cost
 from .deploy import MATRICES, deploy, record_inputs
 from .synapses import AnalogSynapses, NoisySynapses, PulseSynapses, backend_factory
 
 __all__ = ["MATRICES", "PCM_SCALES", "TILE_DEFAULTS", "AnalogSynapses", "HardwareConfig",
-           "NoisySynapses", "PulseSynapses", "backend_factory", "decision_energy", "deploy",
+           "NoisySynapses", "PulseSynapses", "backend_factory", "decision_cost", "deploy",
            "record_inputs", "resolve_device"]

@@ -25,7 +25,7 @@ from ..crossbar import ADC, DAC, TiledMatrix, Wires
 from ..crossbar.circuit import resolve_solver
 from ..crossbar.mapping import SCHEMES
 from ..devices import PCM, Device, load_preset
-from ..energy import ADC_MODELS, CELLS, Technology, load_technology
+from ..energy import ADC_MODELS, CELLS, LayerShape, Technology, load_technology
 from ..errors import ConfigError, InputTypeError
 
 #: The ``pcm`` section: multipliers on the PCM model (1.0: the preset as it is).
@@ -166,6 +166,14 @@ class HardwareConfig:
         """The keywords of :func:`memsim.energy.tile_ledger` for tiles of this hardware."""
         return {"adc_bits": self.adc_bits, "adc_model": self.adc_model, "cell": self.cell,
                 "g_on": self.device.g_max, "v_read": self.read_voltage}
+
+    def layer_shape(self, *matrices, outputs, spikes):
+        """The timing structure (:class:`memsim.energy.LayerShape`) of a layer whose
+        ``matrices`` (TiledMatrix, read at once) feed ``outputs`` neurons, with
+        ``spikes`` spikes into it per step."""
+        return LayerShape(row_tiles=max(len(m.row_blocks) for m in matrices),
+                          col_tiles=max(len(m.col_blocks) for m in matrices),
+                          outputs=outputs, spikes=spikes, adc_bits=self.adc_bits)
 
     def dac(self, *, spikes, x_max=1.0):
         """The row driver: 1-bit read pulses for spikes, else a ``dac_bits`` DAC whose

@@ -1,13 +1,19 @@
-"""Energy per decision of a network on tiles, against the same network on every baseline."""
+"""Energy and latency per decision of a network on tiles, against every baseline."""
 
 from __future__ import annotations
 
 from ..crossbar import TileCounts
-from ..energy import Workload, against_baselines, network_ledger
+from ..energy import Workload, against_baselines, network_latency, network_ledger
 
 
-def decision_energy(agent, encoder, backends, decisions, spikes, hardware, digital):
-    """Energy per decision on tiles and on every baseline, from counted events.
+def decision_cost(agent, encoder, backends, decisions, spikes, hardware, digital, *,
+                  pipelined=False):
+    """Energy per decision on tiles and on every baseline, from counted events, and
+    the latency of a decision on the tiles.
+
+    A network step is two layers: the input and recurrent matrices, read at once,
+    into the recurrent neurons; then the readout and value matrices into the
+    output neurons (:func:`memsim.energy.network_latency`).
 
     Parameters
     ----------
@@ -23,12 +29,15 @@ def decision_energy(agent, encoder, backends, decisions, spikes, hardware, digit
         The tiles' hardware: its technology prices their events.
     digital : Technology
         The digital technology of the baselines.
+    pipelined : bool, default=False
+        Whether the two layers of a step work on successive steps at once.
 
     Returns
     -------
     dict
         ``analog`` (ledger dict per decision), ``baselines`` (each ledger dict
-        with ``ratio_to_analog``) and ``activity`` (active inputs per step).
+        with ``ratio_to_analog``), ``latency`` (per decision) and ``activity``
+        (active inputs per step).
     """
     steps = decisions * agent.config.steps_per_decision
     n_in, n_rec, n_out = agent.n_in, agent.config.n_rec, agent.n_actions + 1
@@ -50,7 +59,13 @@ def decision_energy(agent, encoder, backends, decisions, spikes, hardware, digit
     workload = Workload((n_in + n_rec, n_rec, n_out), (active_in + rec_in, active_rec),
                         (0.0 if spike_input else active_in, 0.0))
     per_step = agent.config.steps_per_decision
+    matrices = {name: backend.matrix for name, backend in backends.items()}
+    shapes = [hardware.layer_shape(matrices["w_in"], matrices["w_rec"], outputs=n_rec,
+                                   spikes=(active_in if spike_input else 0.0) + rec_in),
+              hardware.layer_shape(matrices["w_out"], matrices["w_value"], outputs=n_out,
+                                   spikes=active_rec)]
     return {"analog": per_decision.to_dict(),
+            "latency": network_latency(tech, shapes, pipelined=pipelined, steps=per_step),
             "baselines": against_baselines(workload, per_decision, digital, node_nm=tech.node_nm,
                                            vdd=tech["vdd"], scale=per_step),
             "activity": {"active_inputs_per_step": active_in,

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 
 from .._validation import as_generator, check_choice, check_memory, check_scalar
-from ..energy import EnergyLedger, Workload, against_baselines, load_technology, network_ledger
+from ..energy import (EnergyLedger, Workload, against_baselines, load_technology,
+                      network_latency, network_ledger)
 from ..errors import InputError
 from ..hardware import PCM_SCALES, TILE_DEFAULTS, HardwareConfig
 from .tile import relative_error
@@ -38,6 +39,7 @@ ENERGY_DEFAULTS = {
         "compensate": True,            # global drift compensation
     },
     "calibration": {"percentile": 100.0},   # ADC full scale: percentile of |I+ - I-|
+    "chip": {"pipelined": False},      # layers work on successive inputs at once (latency)
 }
 
 
@@ -69,7 +71,9 @@ def run_energy(config, progress=None):
     Returns
     -------
     dict
-        ``energy_per_inference`` (ledger dict, J), ``ops_per_inference``,
+        ``energy_per_inference`` (ledger dict, J), ``latency``
+        (:func:`memsim.energy.network_latency`: latency, interval, throughput,
+        phases), ``energy_delay_product_Js``, ``ops_per_inference``,
         ``tops_per_watt``, ``baselines`` (each with its ledger and the ratio
         of its energy to the analog one), ``workload``, ``output_error`` per
         layer and the resolved ``config``.
@@ -98,7 +102,7 @@ def run_energy(config, progress=None):
                  8.0 * (16 * largest + 4 * n_inf * (max(layers) + max(layers[1:]))))
 
     analog = EnergyLedger()
-    active_inputs, errors = [], []
+    active_inputs, errors, shapes = [], [], []
     for index, (n_in, n_out) in enumerate(zip(layers[:-1], layers[1:])):
         if progress:
             progress(f"layer {index + 1}/{len(layers) - 1}: {n_in} x {n_out}")
@@ -115,14 +119,19 @@ def run_energy(config, progress=None):
                                   routed_spikes=spikes if kind == "spikes" else 0.0,
                                   **hardware.pricing))
         active_inputs.append(spikes / n_inf)
+        shapes.append(hardware.layer_shape(tm, outputs=n_out,
+                                           spikes=spikes / n_inf if kind == "spikes" else 0.0))
         errors.append(relative_error(y, x @ w))
 
     per_inf = analog.per(n_inf)
     workload = Workload(tuple(layers), tuple(active_inputs),
                         tuple(0.0 if kind == "spikes" else a for a in active_inputs))
     total = per_inf.total
+    timing = network_latency(tech, shapes, pipelined=config["chip"]["pipelined"])
     report = {
         "energy_per_inference": per_inf.to_dict(),
+        "latency": timing,
+        "energy_delay_product_Js": total * timing["latency_s"],
         "ops_per_inference": {"dense": workload.ops, "useful": workload.useful_ops},
         "tops_per_watt": _tops_per_watt(workload, total),
         "workload": {"layers": layers, "active_inputs": active_inputs,

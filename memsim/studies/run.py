@@ -38,7 +38,7 @@ from .._validation import check_scalar
 from .._version import __version__
 from ..energy import load_technology
 from ..errors import ConfigError, DataError
-from ..hardware import (PCM_SCALES, TILE_DEFAULTS, HardwareConfig, decision_energy, deploy,
+from ..hardware import (PCM_SCALES, TILE_DEFAULTS, HardwareConfig, decision_cost, deploy,
                         record_inputs)
 from ..rl.train import policy_path, run_episodes
 from .train import load_policy
@@ -58,6 +58,7 @@ RUN_DEFAULTS = {
         "episodes": 4,                  # digital episodes whose inputs calibrate the ADCs
         "percentile": 99.9,             # ADC full scale: percentile of |I+ - I-|
     },
+    "chip": {"pipelined": False},       # layers work on successive steps at once (latency)
     "evaluation": {
         "times": [1.0, 3600.0, 86400.0, 2592000.0, 31536000.0],  # s: 1 s, 1 h, 1 d, 30 d, 1 y
         "compensate": [False, True],    # global drift compensation off / on
@@ -120,6 +121,9 @@ def check_config(config):
     check_scalar("evaluation.instances", ev["instances"], low=1, integer=True)
     check_scalar("evaluation.episodes", ev["episodes"], low=1, integer=True)
     check_scalar("evaluation.seed", ev["seed"], low=0, integer=True)
+    if not isinstance(config["chip"]["pipelined"], bool):
+        raise ConfigError(f"chip.pipelined must be true or false, got "
+                          f"{config['chip']['pipelined']!r}")
     tech = load_technology(config["technology"])
     hardware = {}
     for name in config["devices"]:
@@ -167,7 +171,8 @@ def _episode_seeds(seed, episodes, what):
     return [int(s) for s in rng.integers(2**31, size=episodes)]
 
 
-def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, hardware, digital):
+def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, hardware, digital,
+                    pipelined):
     env_seeds = _episode_seeds(seed, episodes, "episodes")
     key = (point["policy"], point["device"], point["instance"], point["t"],
            point["compensate"])
@@ -187,8 +192,10 @@ def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, hardw
               "spikes_per_decision": float(spikes / decisions),
               "seconds": round(time.perf_counter() - start, 3)}
     if backends:
-        energy = decision_energy(agent, encoder, backends, decisions, spikes, hardware, digital)
+        energy = decision_cost(agent, encoder, backends, decisions, spikes, hardware, digital,
+                               pipelined=pipelined)
         result["energy_per_decision_J"] = energy["analog"]["total_joules"]
+        result["latency_per_decision_s"] = energy["latency"]["latency_s"]
         result["energy"] = energy
     return result
 
@@ -244,7 +251,8 @@ def _points(config, checked, done):
                         backend.calibrate_adc(inputs[name], cal["time"], cal["percentile"])
             current = unit
         yield index, len(points), _evaluate_point(point, agent, encoder, meta, backends, seed,
-                                                  episodes, hardware, checked.digital), True
+                                                  episodes, hardware, checked.digital,
+                                                  config["chip"]["pipelined"]), True
 
 
 def run_experiment(config, out, *, progress=None):
@@ -320,8 +328,8 @@ def summarise(config, results, checked=None):
                "std_instance_means": float(np.std([r["mean_return"] for r in rows])),
                "spikes_per_decision": float(np.mean([r["spikes_per_decision"] for r in rows]))}
         if "energy_per_decision_J" in rows[0]:
-            row["energy_per_decision_J"] = float(np.mean([r["energy_per_decision_J"]
-                                                          for r in rows]))
+            for measure in ("energy_per_decision_J", "latency_per_decision_s"):
+                row[measure] = float(np.mean([r[measure] for r in rows]))
             for name in RATIO_BASELINES:
                 row[f"ratio_{name.replace('-', '_')}"] = float(np.mean(
                     [r["energy"]["baselines"][name]["ratio_to_analog"] for r in rows]))
@@ -339,7 +347,8 @@ def summarise(config, results, checked=None):
 def format_table(summary):
     """The summary table as aligned text (what ``memsim run`` prints)."""
     head = (f"{'policy':<16} {'device':<10} {'time':>8} {'comp':>4} {'return':>15} "
-            f"{'pJ/decision':>12} {'int8 dense x':>12} {'int8 event x':>12} {'Loihi x':>7}")
+            f"{'pJ/decision':>12} {'ns/decision':>11} {'int8 dense x':>12} {'int8 event x':>12} "
+            f"{'Loihi x':>7}")
     lines = [head, "-" * len(head)]
     for r in summary["table"]:
         label = "-" if r["device"] == "digital" else TIME_LABELS.get(r["t"], f"{r['t']:g} s")
@@ -348,6 +357,7 @@ def format_table(summary):
             f"{r['policy']:<16} {r['device']:<10} {label:>8} {'on' if r['compensate'] else '':>4} "
             f"{r['mean_return']:>7.1f} ± {r['std_return']:<5.1f} "
             f"{'' if energy is None else format(energy * 1e12, '12.1f'):>12} "
+            f"{'' if energy is None else format(r['latency_per_decision_s'] * 1e9, '11.1f'):>11} "
             f"{'' if energy is None else format(r['ratio_int8_dense'], '12.1f'):>12} "
             f"{'' if energy is None else format(r['ratio_int8_event'], '12.1f'):>12} "
             f"{'' if energy is None else format(r['ratio_loihi'], '7.1f'):>7}")

@@ -6,7 +6,7 @@ import pytest
 
 from memsim.devices import PCM, PCMParams
 from memsim.energy import load_technology
-from memsim.hardware import (AnalogSynapses, HardwareConfig, decision_energy, deploy,
+from memsim.hardware import (AnalogSynapses, HardwareConfig, decision_cost, deploy,
                              record_inputs)
 from memsim.rl.train import load_policy, policy_path, run_episodes
 
@@ -69,7 +69,7 @@ def test_return_falls_as_programming_noise_grows():
     assert means[30.0] < 250.0
 
 
-def test_decision_energy_counts_the_network_it_ran():
+def test_decision_cost_counts_the_network_it_ran():
     agent, encoder, meta = load_policy(policy_path("cartpole-spikes"))
     digital = load_technology("digital-45nm")
     inputs = record_inputs(meta["env"], encoder, agent, [3], np.random.default_rng(0))
@@ -78,7 +78,7 @@ def test_decision_energy_counts_the_network_it_ran():
     for name, b in backends.items():
         b.calibrate_adc(inputs[name], 0.0, 100.0)
     returns, decisions, spikes = _episodes(agent, encoder, meta, seeds=[31, 32])
-    e = decision_energy(agent, encoder, backends, decisions, spikes, hardware, digital)
+    e = decision_cost(agent, encoder, backends, decisions, spikes, hardware, digital)
     comps = e["analog"]["components"]
     steps = agent.config.steps_per_decision
     n_in, n_rec, n_out = agent.n_in, agent.config.n_rec, agent.n_actions + 1

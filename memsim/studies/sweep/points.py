@@ -72,8 +72,8 @@ class Experiment:
 # ------------------------------------------------------------------------------ run
 
 RUN_MEASURES = ("mean_return", "std_return", "std_instance_means", "spikes_per_decision",
-                "energy_per_decision_J", "ratio_int8_dense", "ratio_int8_event", "ratio_loihi",
-                "digital_return")
+                "energy_per_decision_J", "latency_per_decision_s", "ratio_int8_dense",
+                "ratio_int8_event", "ratio_loihi", "digital_return")
 
 
 def _check_run(config):
