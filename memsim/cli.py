@@ -15,7 +15,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import check_data_file, check_output, read_npy, to_json, write_json
+from ._io import check_data_file, check_output, read_npy, to_json, write_json, write_text
 from ._validation import check_array
 from ._version import __version__
 from .errors import ComputationError, InputError, MemsimError
@@ -271,10 +271,16 @@ def cmd_energy(args):
     if args.plot:
         from .plots import check_figure_path
         check_figure_path(args.plot, "--plot", inputs=[args.config])
+    folder = None
+    if args.out:
+        from ._outdir import OutputFolder
+        folder = OutputFolder.open(args.out, "energy", config)
     report = run_energy(config)
     if args.plot:
         from .plots import plot_energy_breakdown
         plot_energy_breakdown(report, args.plot)
+    if folder is not None:
+        _write_energy_folder(folder, report)
     e = report["energy_per_inference"]
     total = e["total_joules"]
     ops, tops = report["ops_per_inference"], report["tops_per_watt"]
@@ -289,12 +295,28 @@ def cmd_energy(args):
                  f"{timing['throughput_per_s']:.4g} inferences/s); energy-delay product "
                  f"{report['energy_delay_product_Js']:.4g} J s")
     lines += [f"  {p:<14} {s * 1e9:>12.4g} ns" for p, s in timing["phases"].items()]
+    area, density = report["area"], report["tops_per_mm2"]
+    lines.append(f"chip area: {area['total_m2'] * 1e6:.4g} mm^2 on {area['tiles']} tiles: "
+                 f"{density['useful']:.3g} useful TOPS/mm^2, {density['dense']:.3g} dense "
+                 f"TOPS/mm^2")
+    lines += [f"  {c:<14} {a * 1e12:>12.4g} um^2" for c, a in area["components"].items()]
     lines.append("baselines (same network, same measured activity):")
     lines += [f"  {n:<10} {b['total_joules'] * 1e12:>12.4g} pJ  {b['ratio_to_analog']:>9.3g}x "
               f"the analog energy: {b['what']}" for n, b in report["baselines"].items()]
     lines.append("output error (relative, per layer): "
                  + ", ".join(f"{x:.3g}" for x in report["output_error"]))
     _emit(args, report, "\n".join(lines))
+
+
+def _write_energy_folder(folder, report):
+    """``energy.json``, the breakdown figure with its data and ``report.html`` in ``folder``."""
+    from .plots import plot_energy_breakdown
+    from .report import energy_report
+    write_json(folder / "energy.json", report)
+    figures = _draw(folder, {"energy_breakdown": (plot_energy_breakdown, (report,), {})})
+    write_text(folder / "report.html", energy_report(
+        report, {"Energy per inference: totals and each component's share":
+                 figures["energy_breakdown"][0]}))
 
 
 # ----------------------------------------------------------------------------- rl
@@ -367,6 +389,10 @@ def cmd_run(args):
         "return_vs_drift": (plot_return_vs_drift, (summary,), {}),
         "energy_per_decision": (plot_energy_per_decision, (summary,), {})})
     write_json(folder / "summary.json", summary)
+    from .report import run_report
+    write_text(folder / "report.html", run_report(summary, {
+        "Return against time after programming": summary["figures"]["return_vs_drift"][0],
+        "Energy per decision": summary["figures"]["energy_per_decision"][0]}))
     text = (f"memsim {__version__}: spiking agents on memristor tiles, report in {args.out}/\n"
             f"return: mean ± std over episodes of every device instance; energy and latency "
             f"per decision on the tiles; int8 dense x, int8 event x, Loihi x: baseline energy / analog "
@@ -603,7 +629,10 @@ def build_parser():
                        "Loihi-like chip doing the same work. Keys and defaults: "
                        "memsim.energy.ENERGY_DEFAULTS (README).")
     _config_arguments(p, "tile.adc_bits=6")
-    p.add_argument("--plot", help="write the stacked-bar figure here (its data as .csv)")
+    p.add_argument("--plot", help="write the energy figure here (its data as .csv)")
+    p.add_argument("--out", help="also write energy.json, the figure and a self-contained "
+                   "report.html into this folder (new, or one this command wrote for the "
+                   "same config)")
     p.set_defaults(func=cmd_energy)
 
     crossbar = sub.add_parser("crossbar", help="solve crossbar circuits, draw their maps",

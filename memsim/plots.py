@@ -230,12 +230,14 @@ def plot_crossbar_maps(g, v, solution, path, *, iv=None):
 
 
 def plot_energy_breakdown(report, path):
-    """Stacked bars of energy per inference: analog tiles and every baseline.
+    """Energy per inference of the analog tiles and every baseline: the totals on a log
+    axis, and each component's share of its system's total on a linear one (a stack on a
+    log axis would exaggerate whichever component is drawn first).
 
     Parameters
     ----------
     report : dict
-        From :func:`memsim.energy.run_energy`.
+        From :func:`memsim.studies.energy.run_energy`.
     path : str or Path
         Figure file; the numbers (J per inference, per component) go beside it
         as CSV.
@@ -248,24 +250,29 @@ def plot_energy_breakdown(report, path):
     systems = {"analog tiles": report["energy_per_inference"]["components"]}
     systems.update({name: b["components"] for name, b in report["baselines"].items()})
     names = list(systems)
-    fig, ax = _figure(figsize=(10, 5.5), constrained_layout=True)
-    bottom = np.zeros(len(names))
+    fig, (ax_total, ax_share) = _figure(1, 2, figsize=(13, 5.5), constrained_layout=True)
+    totals = np.array([sum(c["joules"] for c in systems[n].values()) for n in names])
     columns = {"system_index": np.arange(len(names))}
     cmap = matplotlib.colormaps["tab20"]
+    bottom = np.zeros(len(names))
     for k, comp in enumerate(COMPONENTS):
         joules = np.array([systems[n].get(comp, {}).get("joules", 0.0) for n in names])
         if not joules.any():
             continue
-        ax.bar(names, joules, bottom=bottom, label=comp, color=cmap(k))
-        bottom += joules
+        share = np.divide(joules, totals, out=np.zeros_like(joules), where=totals > 0)
+        ax_share.bar(names, 100 * share, bottom=100 * bottom, label=comp, color=cmap(k))
+        bottom += share
         columns[f"{comp}_J"] = joules
-    ax.set_yscale("log")
-    ax.set_ylim(max(bottom.min() / 20, 1e-18), bottom.max() * 3)
-    ax.set(ylabel="energy per inference (J)",
-           title=f"energy per inference, {report['technology']} tiles against digital baselines")
-    ax.tick_params(axis="x", rotation=30)
-    ax.legend(fontsize=8, ncol=2)
-    columns["total_J"] = bottom
+    ax_total.bar(names, totals, color=["black"] + ["tab:gray"] * (len(names) - 1))
+    ax_total.set_yscale("log")
+    ax_total.set(ylabel="energy per inference (J)",
+                 title=f"total, {report['technology']} tiles against digital baselines")
+    ax_share.set(ylabel="share of the system's energy (%)", ylim=(0, 100),
+                 title="by component")
+    for ax in (ax_total, ax_share):
+        ax.tick_params(axis="x", rotation=30)
+    ax_share.legend(fontsize=8, ncol=2, loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    columns["total_J"] = totals
     return save_figure(fig, path, columns)
 
 

@@ -12,14 +12,20 @@ Crossbar, Wires, CircuitSolution, ConvergenceError
 Tile, TiledMatrix
     A programmed array read at any time after programming, with its
     peripherals and solver; a large matrix spread over tiles.
+BitSlicedMatrix
+    A tiled matrix with bit-sliced weights (several cells of a few bits per
+    weight) and bit-serial inputs (one read pulse per input bit), combined by
+    a digital shift-and-add.
 """
 
 from .circuit import CircuitSolution, ConvergenceError, Crossbar, Solver, Wires
 from .counts import TileCounts
 from .mapping import ConductanceMap, map_weights, weight_scale
 from .peripherals import ADC, DAC
+from .precision import BitSlicedMatrix
 from .tile import Tile, TiledMatrix
 
 __all__ = ["TileCounts", "ConductanceMap", "map_weights", "weight_scale", "DAC", "ADC",
            "CircuitSolution",
-           "ConvergenceError", "Crossbar", "Solver", "Tile", "TiledMatrix", "Wires"]
+           "ConvergenceError", "Crossbar", "Solver", "Tile", "TiledMatrix", "BitSlicedMatrix",
+           "Wires"]

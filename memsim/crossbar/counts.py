@@ -38,6 +38,11 @@ class TileCounts:
     accumulations : int
         Digital additions of tile partial sums into the outputs (one per output
         of every tile read that was converted).
+    shift_adds : int
+        Digital additions that combine the outputs of a weight's slices and of
+        an input's read pulses into one output (bit-sliced weights and bit-serial
+        inputs, :class:`memsim.crossbar.BitSlicedMatrix`): ``slices * pulses - 1``
+        per output of every input vector; 0 without either scheme.
     """
 
     reads: int = 0
@@ -52,6 +57,7 @@ class TileCounts:
     adc_conversions: int = 0
     adc_clipped: int = 0
     accumulations: int = 0
+    shift_adds: int = 0
 
     def __add__(self, other):
         if not isinstance(other, TileCounts):

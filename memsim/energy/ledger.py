@@ -19,6 +19,7 @@ COMPONENTS = (
     "adc",              # column ADC conversions
     "subtract",         # subtraction of the two halves of a differential read
     "accumulate",       # digital addition of tile partial sums
+    "shift_add",        # digital shift-and-add of weight slices and bit-serial read pulses
     "neuron_update",    # neuron state updates
     "spike_routing",    # spikes moved between tiles or cores
     "sram",             # on-chip memory accesses of activations: neuron inputs, outputs (bits)

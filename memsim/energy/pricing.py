@@ -38,7 +38,9 @@ def tile_ledger(counts, tech, *, adc_bits, adc_model="walden", cell="1T1R", g_on
         ``c_line sum_k sum_i n_cols V_ki^2``), ``driver`` (1T1R word lines,
         ``c_word vdd^2`` per cell on a driven row), ``adc`` (per conversion plus
         the SAR model's column-load term), ``subtract`` (the two halves of a
-        differential read, per conversion) and ``accumulate`` (per partial sum).
+        differential read, per conversion), ``accumulate`` (per partial sum) and
+        ``shift_add`` (per addition of slices' or read pulses' outputs, when
+        any; priced as an accumulate).
         Equations and sources: :mod:`memsim.energy.technology`.
     """
     if tech.kind != "cim":
@@ -59,6 +61,8 @@ def tile_ledger(counts, tech, *, adc_bits, adc_model="walden", cell="1T1R", g_on
     ledger.charge("adc", counts.adc_conversions, joules=adc)
     ledger.charge("subtract", counts.adc_conversions, tech.subtract_energy(adc_bits))
     ledger.charge("accumulate", counts.accumulations, tech["e_accumulate"])
+    if counts.shift_adds:
+        ledger.charge("shift_add", counts.shift_adds, tech["e_accumulate"])
     return ledger
 
 

@@ -21,11 +21,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from .._validation import check_choice, check_scalar
-from ..crossbar import ADC, DAC, TiledMatrix, Wires
+from ..crossbar import ADC, DAC, BitSlicedMatrix, TiledMatrix, Wires
 from ..crossbar.circuit import resolve_solver
 from ..crossbar.mapping import SCHEMES
 from ..devices import PCM, Device, load_preset
-from ..energy import ADC_MODELS, CELLS, LayerShape, Technology, load_technology
+from ..energy import (ADC_MODELS, CELLS, LayerShape, Technology, chip_area, load_technology,
+                      tile_area)
 from ..errors import ConfigError, InputTypeError
 
 #: The ``pcm`` section: multipliers on the PCM model (1.0: the preset as it is).
@@ -80,6 +81,18 @@ class HardwareConfig:
         ADC resolution (0: ideal, no quantisation).
     adc_model : {"walden", "neurosim-sar"}, default="walden"
         ADC energy model of the technology.
+    columns_per_adc : int, default=1
+        Columns that share one ADC, converted one after another: conversion
+        time times ``m``, ADC area over ``m`` (the outputs are the same).
+    bit_serial : bool, default=False
+        Feed non-spike inputs bit-serially, ``dac_bits`` read pulses of one
+        bit each with a shift-and-add of their outputs, instead of one
+        ``dac_bits``-bit DAC shot (:class:`memsim.crossbar.BitSlicedMatrix`).
+    weight_slices : int, default=1
+        Cells (pairs) per weight, each holding ``slice_bits`` bits of it.
+    slice_bits : int, default=0
+        Bits per slice; 0 keeps each weight analog on one cell (pair), which
+        needs ``weight_slices = 1``.
     gate_idle : bool, default=True
         Skip the ADC conversions of reads with no active row.
     r_row, r_col : float, default=1.0
@@ -99,6 +112,10 @@ class HardwareConfig:
     dac_bits: int = 8
     adc_bits: int = 8
     adc_model: str = "walden"
+    columns_per_adc: int = 1
+    bit_serial: bool = False
+    weight_slices: int = 1
+    slice_bits: int = 0
     gate_idle: bool = True
     r_row: float = 1.0
     r_col: float = 1.0
@@ -119,9 +136,24 @@ class HardwareConfig:
         check_choice("tile.cell", self.cell, CELLS)
         check_choice("tile.scheme", self.scheme, SCHEMES)
         check_choice("tile.adc_model", self.adc_model, ADC_MODELS)
-        if not isinstance(self.gate_idle, bool):
-            raise InputTypeError(f"tile.gate_idle must be true or false, got "
-                                 f"{self.gate_idle!r}")
+        check_scalar("tile.columns_per_adc", self.columns_per_adc, low=1, high=self.cols,
+                     integer=True)
+        check_scalar("tile.weight_slices", self.weight_slices, low=1, high=16, integer=True)
+        check_scalar("tile.slice_bits", self.slice_bits, low=0, high=8, integer=True)
+        if self.weight_slices > 1 and self.slice_bits == 0:
+            raise ConfigError(f"tile.weight_slices={self.weight_slices} needs tile.slice_bits "
+                              f">= 1 (bits per slice); slice_bits=0 keeps one analog cell "
+                              f"(pair) per weight")
+        if self.weight_slices * self.slice_bits > 16:
+            raise ConfigError(f"tile.weight_slices * tile.slice_bits must be <= 16 bits, got "
+                              f"{self.weight_slices} * {self.slice_bits}")
+        for name in ("gate_idle", "bit_serial"):
+            if not isinstance(getattr(self, name), bool):
+                raise InputTypeError(f"tile.{name} must be true or false, got "
+                                     f"{getattr(self, name)!r}")
+        if self.bit_serial and self.dac_bits == 0:
+            raise ConfigError("tile.bit_serial=true feeds inputs as tile.dac_bits read pulses; "
+                              "tile.dac_bits=0 (an ideal DAC) has no bits to feed")
         r_row = check_scalar("tile.r_row", self.r_row, low=0.0)
         r_col = check_scalar("tile.r_col", self.r_col, low=0.0)
         if (r_row == 0.0) != (r_col == 0.0):
@@ -169,11 +201,43 @@ class HardwareConfig:
 
     def layer_shape(self, *matrices, outputs, spikes):
         """The timing structure (:class:`memsim.energy.LayerShape`) of a layer whose
-        ``matrices`` (TiledMatrix, read at once) feed ``outputs`` neurons, with
-        ``spikes`` spikes into it per step."""
+        ``matrices`` (made by :meth:`tiled_matrix`, read at once) feed ``outputs``
+        neurons, with ``spikes`` spikes into it per step."""
         return LayerShape(row_tiles=max(len(m.row_blocks) for m in matrices),
                           col_tiles=max(len(m.col_blocks) for m in matrices),
-                          outputs=outputs, spikes=spikes, adc_bits=self.adc_bits)
+                          outputs=outputs, spikes=spikes, adc_bits=self.adc_bits,
+                          pulses=max(getattr(m, "pulses", 1) for m in matrices),
+                          columns_per_adc=self.columns_per_adc)
+
+    def tile_area(self, matrix):
+        """Area (m^2) by component of one tile of ``matrix`` (made by
+        :meth:`tiled_matrix`): :func:`memsim.energy.tile_area` of this hardware, with
+        the input bits, driver legs and read pulses of the matrix's inputs."""
+        dac_bits = matrix.tiles[0][0].dac.bits
+        pulses = getattr(matrix, "pulses", 1)
+        in_bits = getattr(matrix, "input_bits", 0) or max(dac_bits, 1)
+        acc_bits = (max(self.adc_bits, 8) + pulses - 1
+                    + self.slice_bits * (self.weight_slices - 1))
+        return tile_area(self.technology, rows=self.rows, cols=self.cols,
+                         outputs=self.cols // 2 if self.scheme == "differential" else self.cols - 1,
+                         cell=self.cell, g_on=self.device.g_max, adc_bits=self.adc_bits,
+                         columns_per_adc=self.columns_per_adc, in_bits=in_bits,
+                         drive_legs=1 if pulses > 1 else max(dac_bits, 1), acc_bits=acc_bits,
+                         pulses=pulses)
+
+    def chip_area(self, layers):
+        """Area of a chip holding ``layers``: :func:`memsim.energy.chip_area`.
+
+        Parameters
+        ----------
+        layers : sequence of (sequence of matrices, int)
+            Per layer the matrices (made by :meth:`tiled_matrix`) read at once
+            and the neurons they feed.
+        """
+        return chip_area(self.technology,
+                         [([(m.n_tiles, self.tile_area(m)) for m in matrices],
+                           max(len(m.col_blocks) for m in matrices), outputs)
+                          for matrices, outputs in layers])
 
     def dac(self, *, spikes, x_max=1.0):
         """The row driver: 1-bit read pulses for spikes, else a ``dac_bits`` DAC whose
@@ -203,12 +267,19 @@ class HardwareConfig:
 
         Returns
         -------
-        memsim.crossbar.TiledMatrix
+        memsim.crossbar.TiledMatrix or memsim.crossbar.BitSlicedMatrix
+            The latter when weights are sliced or non-spike inputs bit-serial.
         """
-        return TiledMatrix(weights, self.device, seed=seed, tile_shape=(self.rows, self.cols),
-                           dac=self.dac(spikes=spikes, x_max=x_max), adc=self.adc(),
-                           scheme=self.scheme, wires=self.wires, solver=self.solver,
-                           gate_idle=self.gate_idle, **tolerances)
+        options = dict(tile_shape=(self.rows, self.cols), adc=self.adc(), scheme=self.scheme,
+                       wires=self.wires, solver=self.solver, gate_idle=self.gate_idle,
+                       **tolerances)
+        input_bits = self.dac_bits if self.bit_serial and not spikes else 0
+        if self.slice_bits or input_bits:
+            return BitSlicedMatrix(weights, self.device, seed=seed, slices=self.weight_slices,
+                                   slice_bits=self.slice_bits, input_bits=input_bits,
+                                   dac=self.dac(spikes=spikes, x_max=x_max), **options)
+        return TiledMatrix(weights, self.device, seed=seed,
+                           dac=self.dac(spikes=spikes, x_max=x_max), **options)
 
 
 #: The ``tile`` section every study that builds tiles accepts: the defaults of

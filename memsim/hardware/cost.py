@@ -1,4 +1,4 @@
-"""Energy and latency per decision of a network on tiles, against every baseline."""
+"""Energy, latency and area per decision of a network on tiles, against every baseline."""
 
 from __future__ import annotations
 
@@ -36,7 +36,8 @@ def decision_cost(agent, encoder, backends, decisions, spikes, hardware, digital
     -------
     dict
         ``analog`` (ledger dict per decision), ``baselines`` (each ledger dict
-        with ``ratio_to_analog``), ``latency`` (per decision) and ``activity``
+        with ``ratio_to_analog``), ``latency`` (per decision), ``area`` (of the
+        chip holding the network: :meth:`HardwareConfig.chip_area`) and ``activity``
         (active inputs per step).
     """
     steps = decisions * agent.config.steps_per_decision
@@ -64,8 +65,11 @@ def decision_cost(agent, encoder, backends, decisions, spikes, hardware, digital
                                    spikes=(active_in if spike_input else 0.0) + rec_in),
               hardware.layer_shape(matrices["w_out"], matrices["w_value"], outputs=n_out,
                                    spikes=active_rec)]
+    area = hardware.chip_area([((matrices["w_in"], matrices["w_rec"]), n_rec),
+                               ((matrices["w_out"], matrices["w_value"]), n_out)])
     return {"analog": per_decision.to_dict(),
             "latency": network_latency(tech, shapes, pipelined=pipelined, steps=per_step),
+            "area": area,
             "baselines": against_baselines(workload, per_decision, digital, node_nm=tech.node_nm,
                                            vdd=tech["vdd"], scale=per_step),
             "activity": {"active_inputs_per_step": active_in,

@@ -58,6 +58,13 @@ def _tops_per_watt(workload, joules):
     return {"dense": workload.ops / joules / 1e12, "useful": workload.useful_ops / joules / 1e12}
 
 
+def _tops_per_mm2(workload, per_second, m2):
+    """Tera-operations per second per mm^2 of chip, dense and useful (as :func:`_tops_per_watt`)."""
+    mm2 = m2 * 1e6
+    return {"dense": workload.ops * per_second / mm2 / 1e12,
+            "useful": workload.useful_ops * per_second / mm2 / 1e12}
+
+
 def run_energy(config, progress=None):
     """Simulate the configured network on tiles and price it against the baselines.
 
@@ -73,8 +80,9 @@ def run_energy(config, progress=None):
     dict
         ``energy_per_inference`` (ledger dict, J), ``latency``
         (:func:`memsim.energy.network_latency`: latency, interval, throughput,
-        phases), ``energy_delay_product_Js``, ``ops_per_inference``,
-        ``tops_per_watt``, ``baselines`` (each with its ledger and the ratio
+        phases), ``energy_delay_product_Js``, ``area``
+        (:meth:`memsim.hardware.HardwareConfig.chip_area`: m^2 by component and
+        layer), ``tops_per_mm2``, ``ops_per_inference``, ``tops_per_watt``, ``baselines`` (each with its ledger and the ratio
         of its energy to the analog one), ``workload``, ``output_error`` per
         layer and the resolved ``config``.
     """
@@ -102,7 +110,7 @@ def run_energy(config, progress=None):
                  8.0 * (16 * largest + 4 * n_inf * (max(layers) + max(layers[1:]))))
 
     analog = EnergyLedger()
-    active_inputs, errors, shapes = [], [], []
+    active_inputs, errors, shapes, placed = [], [], [], []
     for index, (n_in, n_out) in enumerate(zip(layers[:-1], layers[1:])):
         if progress:
             progress(f"layer {index + 1}/{len(layers) - 1}: {n_in} x {n_out}")
@@ -121,6 +129,7 @@ def run_energy(config, progress=None):
         active_inputs.append(spikes / n_inf)
         shapes.append(hardware.layer_shape(tm, outputs=n_out,
                                            spikes=spikes / n_inf if kind == "spikes" else 0.0))
+        placed.append(((tm,), n_out))
         errors.append(relative_error(y, x @ w))
 
     per_inf = analog.per(n_inf)
@@ -128,10 +137,13 @@ def run_energy(config, progress=None):
                         tuple(0.0 if kind == "spikes" else a for a in active_inputs))
     total = per_inf.total
     timing = network_latency(tech, shapes, pipelined=config["chip"]["pipelined"])
+    area = hardware.chip_area(placed)
     report = {
         "energy_per_inference": per_inf.to_dict(),
         "latency": timing,
         "energy_delay_product_Js": total * timing["latency_s"],
+        "area": area,
+        "tops_per_mm2": _tops_per_mm2(workload, timing["throughput_per_s"], area["total_m2"]),
         "ops_per_inference": {"dense": workload.ops, "useful": workload.useful_ops},
         "tops_per_watt": _tops_per_watt(workload, total),
         "workload": {"layers": layers, "active_inputs": active_inputs,

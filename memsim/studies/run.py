@@ -196,6 +196,7 @@ def _evaluate_point(point, agent, encoder, meta, backends, seed, episodes, hardw
                                pipelined=pipelined)
         result["energy_per_decision_J"] = energy["analog"]["total_joules"]
         result["latency_per_decision_s"] = energy["latency"]["latency_s"]
+        result["area_m2"] = energy["area"]["total_m2"]
         result["energy"] = energy
     return result
 
@@ -328,7 +329,7 @@ def summarise(config, results, checked=None):
                "std_instance_means": float(np.std([r["mean_return"] for r in rows])),
                "spikes_per_decision": float(np.mean([r["spikes_per_decision"] for r in rows]))}
         if "energy_per_decision_J" in rows[0]:
-            for measure in ("energy_per_decision_J", "latency_per_decision_s"):
+            for measure in ("energy_per_decision_J", "latency_per_decision_s", "area_m2"):
                 row[measure] = float(np.mean([r[measure] for r in rows]))
             for name in RATIO_BASELINES:
                 row[f"ratio_{name.replace('-', '_')}"] = float(np.mean(
@@ -347,7 +348,7 @@ def summarise(config, results, checked=None):
 def format_table(summary):
     """The summary table as aligned text (what ``memsim run`` prints)."""
     head = (f"{'policy':<16} {'device':<10} {'time':>8} {'comp':>4} {'return':>15} "
-            f"{'pJ/decision':>12} {'ns/decision':>11} {'int8 dense x':>12} {'int8 event x':>12} "
+            f"{'pJ/decision':>12} {'ns/decision':>11} {'mm2':>6} {'int8 dense x':>12} {'int8 event x':>12} "
             f"{'Loihi x':>7}")
     lines = [head, "-" * len(head)]
     for r in summary["table"]:
@@ -358,6 +359,7 @@ def format_table(summary):
             f"{r['mean_return']:>7.1f} ± {r['std_return']:<5.1f} "
             f"{'' if energy is None else format(energy * 1e12, '12.1f'):>12} "
             f"{'' if energy is None else format(r['latency_per_decision_s'] * 1e9, '11.1f'):>11} "
+            f"{'' if energy is None else format(r['area_m2'] * 1e6, '6.3f'):>6} "
             f"{'' if energy is None else format(r['ratio_int8_dense'], '12.1f'):>12} "
             f"{'' if energy is None else format(r['ratio_int8_event'], '12.1f'):>12} "
             f"{'' if energy is None else format(r['ratio_loihi'], '7.1f'):>7}")

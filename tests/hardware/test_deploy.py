@@ -106,3 +106,38 @@ def test_decision_cost_counts_the_network_it_ran():
             assert base[name]["components"][part] == comps[part], (name, part)
     assert base["a100-fp32"]["components"]["flop"]["events"] == pytest.approx(2 * macs)
     assert base["loihi"]["components"]["synaptic_op"]["events"] == pytest.approx(events)
+    assert e["area"]["tiles"] == sum(b.matrix.n_tiles for b in backends.values())
+
+
+def test_sliced_weights_and_serial_inputs_through_the_hardware_description():
+    rng = np.random.default_rng(3)
+    w = rng.normal(0, 0.3, (12, 7))
+    hardware = _hardware(rows=8, cols=6, dac_bits=3, bit_serial=True, weight_slices=2,
+                         slice_bits=2)
+    syn = AnalogSynapses(w, hardware, seed=1, read_seed=2, spikes=False, x_max=2.0)
+    assert type(syn.matrix).__name__ == "BitSlicedMatrix" and syn.matrix.pulses == 3
+    # 4-bit weight magnitudes, 3-bit inputs on [0, 2], quantised here independently
+    w_max = np.abs(w).max()
+    w_q = np.sign(w) * np.round(np.abs(w) / w_max * 15) * w_max / 15
+    x = rng.uniform(0.0, 2.0, (5, 12))
+    x_q = np.round(x / 2.0 * 7) * 2.0 / 7
+    np.testing.assert_allclose(syn.propagate(x), x_q @ w_q, rtol=1e-9, atol=1e-12)
+    # spikes are one pulse already: bit_serial leaves them alone
+    spiking = AnalogSynapses(w, hardware, seed=1, read_seed=2, spikes=True)
+    assert spiking.matrix.pulses == 1
+    shape = hardware.layer_shape(syn.matrix, spiking.matrix, outputs=7, spikes=0.0)
+    assert shape.pulses == 3
+    # 12 rows on 8-row tiles, 14 slice columns on 3-pair tiles: 2 x 5 tiles
+    assert hardware.chip_area([((syn.matrix,), 7)])["tiles"] == 10
+
+
+@pytest.mark.parametrize("options, match", [
+    (dict(weight_slices=2), "tile.slice_bits"),
+    (dict(weight_slices=4, slice_bits=5), "<= 16 bits"),
+    (dict(columns_per_adc=0), "tile.columns_per_adc"),
+    (dict(bit_serial="yes"), "tile.bit_serial"),
+    (dict(bit_serial=True, dac_bits=0), "tile.dac_bits=0"),
+])
+def test_precision_keys_are_checked(options, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        _hardware(**options)

@@ -72,7 +72,7 @@ class Experiment:
 # ------------------------------------------------------------------------------ run
 
 RUN_MEASURES = ("mean_return", "std_return", "std_instance_means", "spikes_per_decision",
-                "energy_per_decision_J", "latency_per_decision_s", "ratio_int8_dense",
+                "energy_per_decision_J", "latency_per_decision_s", "area_m2", "ratio_int8_dense",
                 "ratio_int8_event", "ratio_loihi", "digital_return")
 
 
