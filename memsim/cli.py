@@ -300,9 +300,13 @@ def cmd_energy(args):
                  f"{density['useful']:.3g} useful TOPS/mm^2, {density['dense']:.3g} dense "
                  f"TOPS/mm^2")
     lines += [f"  {c:<14} {a * 1e12:>12.4g} um^2" for c, a in area["components"].items()]
-    lines.append("baselines (same network, same measured activity):")
-    lines += [f"  {n:<10} {b['total_joules'] * 1e12:>12.4g} pJ  {b['ratio_to_analog']:>9.3g}x "
-              f"the analog energy: {b['what']}" for n, b in report["baselines"].items()]
+    lines.append("baselines (same network, same measured activity; x: baseline / analog):")
+    lines.append(f"  {'':<10} {'energy':>12}     {'x':>7} {'latency':>12}    {'x':>7} "
+                 f"{'area':>11}      {'x':>7}")
+    lines += [f"  {n:<10} {b['total_joules'] * 1e12:>9.4g} pJ {b['ratio_to_analog']:>7.3g}x "
+              f"{b['latency_s'] * 1e9:>9.4g} ns {b['latency_ratio_to_analog']:>7.3g}x "
+              f"{b['area_m2'] * 1e6:>8.4g} mm2 {b['area_ratio_to_analog']:>7.3g}x  {b['what']}"
+              for n, b in report["baselines"].items()]
     lines.append("output error (relative, per layer): "
                  + ", ".join(f"{x:.3g}" for x in report["output_error"]))
     _emit(args, report, "\n".join(lines))

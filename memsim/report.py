@@ -95,10 +95,13 @@ def _cost_tables(prefix, what, energy, latency, area, baselines):
               [("component", None, ""), ("area (um^2)", 1e12, ".4g")],
               list(area["components"].items())),
         table(f"{prefix}baselines", f"Baselines: the same network and measured activity, "
-              f"energy per {what}",
+              f"per {what} (BASELINES in memsim.energy.baselines says how each is priced)",
               [("baseline", None, ""), ("energy (pJ)", 1e12, ".4g"),
-               ("baseline / analog", 1.0, ".3g"), ("what it is", None, "")],
-              [(n, b["total_joules"], b["ratio_to_analog"], b["what"])
+               ("energy / analog", 1.0, ".3g"), ("latency (ns)", 1e9, ".4g"),
+               ("latency / analog", 1.0, ".3g"), ("area (mm^2)", 1e6, ".4g"),
+               ("area / analog", 1.0, ".3g"), ("what it is", None, "")],
+              [(n, b["total_joules"], b["ratio_to_analog"], b["latency_s"],
+                b["latency_ratio_to_analog"], b["area_m2"], b["area_ratio_to_analog"], b["what"])
                for n, b in baselines.items()]),
     ]
 

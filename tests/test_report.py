@@ -73,7 +73,9 @@ def _check_costs(tables, prefix, energy, latency, area, baselines):
     assert _by_label(tables[f"{prefix}latency"]) == {p: [s] for p, s in latency["phases"].items()}
     assert _by_label(tables[f"{prefix}area"]) == {c: [a] for c, a in area["components"].items()}
     assert _by_label(tables[f"{prefix}baselines"]) == {
-        n: [b["total_joules"], b["ratio_to_analog"], None] for n, b in baselines.items()}
+        n: [b["total_joules"], b["ratio_to_analog"], b["latency_s"],
+            b["latency_ratio_to_analog"], b["area_m2"], b["area_ratio_to_analog"], None]
+        for n, b in baselines.items()}
 
 
 def _check_page(page, config, figures):

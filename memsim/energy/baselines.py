@@ -38,10 +38,32 @@ IEEE Micro 2018; not charged the analog periphery: its own is in these)::
 charged only for events that happen: a synaptic operation per spike and
 target, one update per neuron (active when it received a spike), one
 within-tile delivery per spike.
+
+Latency and area (:func:`baseline_latency`, :func:`baseline_area`), at the analog
+node, with the digital clock ``t_clk`` and the NeuroSim cells of its technology file;
+both int8 designs also take the analog side's neuron-update and spike-delivery phases
+and its neuron units, neuron state and buffers (the same periphery)::
+
+    int8 dense   t = t_clk sum_blocks (k + k + m - 1)   a weight-stationary P x P
+                                  systolic array (TPU v1: P = 256), each k x m block of
+                                  a layer loaded (k cycles) then passed by one input
+                                  vector (k + m - 1 cycles), blocks one after another
+                 A = P^2 A_mac + 8 W A_sram    A_mac: 8 x 8 array multiplier, 32-bit
+                                  adder, 8- and 32-bit registers; W weights in SRAM
+    int8 event   t = t_clk sum_layers (active inputs)   one event per cycle: a weight
+                                  row read, one accumulator lane per output neuron
+                 A = max(n_out) A_lane + 8 W A_sram    A_lane: 32-bit adder and register
+                                  (and a multiplier for multi-bit inputs)
+    GPU          t = 2 MACs / peak FLOP/s   a lower bound (no launch or memory latency)
+                 A = the whole die
+    Loihi-like   t = (events t_syn + updates t_upd + spikes t_spike) / cores + t_barrier
+                 A = cores x chip area / 128   an upper bound (the die includes x86
+                                  cores and I/O); one core per 1024 neurons
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from .._validation import check_choice, check_scalar
@@ -187,22 +209,113 @@ def loihi(workload):
     return ledger
 
 
+# ------------------------------------------------------------------ latency and area
+
+def _int8_mac_area(tech):
+    """Area (m^2) of one int8 MAC unit in the analog node's cells: an 8 x 8 array
+    multiplier (8 x 7 full adders) and a 32-bit adder, an 8-bit weight register and a
+    32-bit partial-sum register."""
+    return (8 * 7 + 32) * tech["a_adder_bit"] + (8 + 32) * tech["a_dff"]
+
+
+def _accumulator_area(tech, multiply):
+    """Area (m^2) of one event-driven lane: a 32-bit adder and register (and an 8 x 8
+    multiplier for multi-bit inputs)."""
+    return (32 + (8 * 7 if multiply else 0)) * tech["a_adder_bit"] + 32 * tech["a_dff"]
+
+
+def baseline_latency(name, workload, tech):
+    """Seconds one inference (network step) takes on baseline ``name``, without the
+    periphery's phases that :func:`against_baselines` adds to the int8 designs.
+
+    Parameters
+    ----------
+    name : str
+        One of :data:`BASELINES`.
+    workload : Workload
+    tech : Technology
+        The analog side's ``cim`` technology: the int8 designs run at its
+        digital clock ``t_clk``.
+
+    Returns
+    -------
+    float
+    """
+    check_choice("baseline", name, tuple(BASELINES))
+    spec = load_baselines()
+    sizes = workload.layer_sizes
+    if name == "int8-dense":
+        rows, cols = spec["int8"]["pe_rows"], spec["int8"]["pe_cols"]
+        cycles = 0
+        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+            for r in range(0, n_in, rows):
+                for c in range(0, n_out, cols):
+                    k, m = min(rows, n_in - r), min(cols, n_out - c)
+                    cycles += k + (k + m - 1)       # load the block's weights, pass one input
+        return cycles * tech["t_clk"]
+    if name == "int8-event":
+        return sum(workload.active_inputs) * tech["t_clk"]
+    if name == "loihi":
+        loihi_spec = spec["loihi"]
+        neurons = sum(sizes[1:])
+        cores = math.ceil(neurons / loihi_spec["neurons_per_core"])
+        active = sum(n for a, n in zip(workload.active_inputs, sizes[1:]) if a > 0)
+        work = (workload.synaptic_events * loihi_spec["t_synaptic_op"]
+                + active * loihi_spec["t_neuron_update_active"]
+                + (neurons - active) * loihi_spec["t_neuron_update_inactive"]
+                + sum(workload.active_inputs) * loihi_spec["t_spike_within_tile"])
+        return work / cores + loihi_spec["t_barrier"]
+    chip, precision = name.split("-")
+    gpu_spec = spec["gpu"][chip]
+    return workload.ops / gpu_spec[f"flops_{precision}"]
+
+
+def baseline_area(name, workload, tech):
+    """Silicon area (m^2) of baseline ``name`` for ``workload``, without the periphery
+    :func:`against_baselines` adds to the int8 designs (module notes)."""
+    check_choice("baseline", name, tuple(BASELINES))
+    spec = load_baselines()
+    sizes = workload.layer_sizes
+    weights_bits = 8 * workload.macs * tech["a_sram_bit"]
+    if name == "int8-dense":
+        return spec["int8"]["pe_rows"] * spec["int8"]["pe_cols"] * _int8_mac_area(tech) \
+            + weights_bits
+    if name == "int8-event":
+        lanes = max(sizes[1:])
+        return lanes * _accumulator_area(tech, workload.multibit_events > 0) + weights_bits
+    if name == "loihi":
+        loihi_spec = spec["loihi"]
+        cores = math.ceil(sum(sizes[1:]) / loihi_spec["neurons_per_core"])
+        return cores * loihi_spec["chip_area"] / loihi_spec["cores"]
+    return spec["gpu"][name.split("-")[0]]["die_area"]
+
+
 #: The baselines every report compares against, and what each one is.
 BASELINES = {
-    "int8-dense": "dense int8 accelerator: every MAC and weight fetch, plus the analog "
-                  "side's neuron updates, spike routing and activation traffic",
+    "int8-dense": "dense int8 accelerator: every MAC and weight fetch on a 256 x 256 systolic "
+                  "array, plus the analog side's neuron updates, spike routing and activation "
+                  "traffic",
     "int8-event": "event-driven int8 accelerator: one weight read and accumulate per "
-                  "synaptic event, plus the analog side's periphery",
-    "a100-fp32": "NVIDIA A100 fp32 at peak throughput and TDP (a lower bound)",
-    "a100-fp16": "NVIDIA A100 fp16 tensor cores at peak throughput and TDP (a lower bound)",
-    "h100-fp32": "NVIDIA H100 fp32 at peak throughput and TDP (a lower bound)",
-    "h100-fp16": "NVIDIA H100 fp16 tensor cores at peak throughput and TDP (a lower bound)",
-    "loihi": "Loihi-like neuromorphic chip, its own measured energy per synaptic "
-             "operation, neuron update and spike",
+                  "synaptic event, one lane per output neuron, plus the analog side's periphery",
+    "a100-fp32": "NVIDIA A100 fp32 at peak throughput and TDP (lower bounds on energy and "
+                 "time; area: the whole die)",
+    "a100-fp16": "NVIDIA A100 fp16 tensor cores at peak throughput and TDP (lower bounds on "
+                 "energy and time; area: the whole die)",
+    "h100-fp32": "NVIDIA H100 fp32 at peak throughput and TDP (lower bounds on energy and "
+                 "time; area: the whole die)",
+    "h100-fp16": "NVIDIA H100 fp16 tensor cores at peak throughput and TDP (lower bounds on "
+                 "energy and time; area: the whole die)",
+    "loihi": "Loihi-like neuromorphic chip, its own measured energy and time per synaptic "
+             "operation, neuron update and spike (area: its cores' share of the die, an "
+             "upper bound)",
 }
 
 #: The components of the analog ledger that both int8 designs are charged too.
 PERIPHERY = ("neuron_update", "spike_routing", "sram")
+
+#: The analog side's latency phases and area components that both int8 designs share.
+PERIPHERY_PHASES = ("neuron_update", "spike_routing")
+PERIPHERY_AREA = ("buffer", "neuron_unit", "neuron_state")
 
 
 def baseline(name, workload, digital, node_nm=None, vdd=None):
@@ -219,8 +332,9 @@ def baseline(name, workload, digital, node_nm=None, vdd=None):
     return gpu(workload, chip, precision)
 
 
-def against_baselines(workload, analog, digital, *, node_nm, vdd, scale=1.0):
-    """Every baseline of :data:`BASELINES` doing ``workload``, against the analog ledger.
+def against_baselines(workload, analog, digital, *, node_nm, vdd, scale=1.0, tech=None,
+                      latency=None, area=None):
+    """Every baseline of :data:`BASELINES` doing ``workload``, against the analog side.
 
     Parameters
     ----------
@@ -234,13 +348,27 @@ def against_baselines(workload, analog, digital, *, node_nm, vdd, scale=1.0):
         ``vdd`` (V), the analog node.
     scale : float, default=1.0
         Workloads per unit compared (e.g. network steps per decision).
+    tech : Technology, optional
+        The analog side's ``cim`` technology; with ``latency`` and ``area``,
+        each baseline is also timed and sized (:func:`baseline_latency`,
+        :func:`baseline_area`).
+    latency : dict, optional
+        The analog side's :func:`memsim.energy.network_latency` of the same unit:
+        its :data:`PERIPHERY_PHASES` are added to both int8 designs.
+    area : dict, optional
+        The analog chip's :func:`memsim.energy.chip_area`: its
+        :data:`PERIPHERY_AREA` is added to both int8 designs.
 
     Returns
     -------
     dict
         ``{name: ledger dict + "ratio_to_analog" (baseline energy / analog energy)
-        + "what"}``.
+        + "what"}``, and with ``tech``: ``latency_s``, ``area_m2`` and their
+        ``latency_ratio_to_analog``, ``area_ratio_to_analog``.
     """
+    timed = tech is not None
+    if timed and (latency is None or area is None):
+        raise InputError("against_baselines: tech needs the analog latency and area too")
     periphery = EnergyLedger()
     for component, values in analog.breakdown().items():
         if component in PERIPHERY:
@@ -252,4 +380,13 @@ def against_baselines(workload, analog, digital, *, node_nm, vdd, scale=1.0):
             ledger.add(periphery)
         out[name] = {**ledger.to_dict(), "ratio_to_analog":
                      ledger.total / analog.total if analog.total else None, "what": what}
+        if timed:
+            seconds = scale * baseline_latency(name, workload, tech)
+            m2 = baseline_area(name, workload, tech)
+            if name.startswith("int8"):
+                seconds += math.fsum(latency["phases"][p] for p in PERIPHERY_PHASES)
+                m2 += math.fsum(area["components"][c] for c in PERIPHERY_AREA)
+            out[name].update(latency_s=seconds, area_m2=m2,
+                             latency_ratio_to_analog=seconds / latency["latency_s"],
+                             area_ratio_to_analog=m2 / area["total_m2"])
     return out

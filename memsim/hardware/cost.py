@@ -67,11 +67,11 @@ def decision_cost(agent, encoder, backends, decisions, spikes, hardware, digital
                                    spikes=active_rec)]
     area = hardware.chip_area([((matrices["w_in"], matrices["w_rec"]), n_rec),
                                ((matrices["w_out"], matrices["w_value"]), n_out)])
-    return {"analog": per_decision.to_dict(),
-            "latency": network_latency(tech, shapes, pipelined=pipelined, steps=per_step),
-            "area": area,
+    latency = network_latency(tech, shapes, pipelined=pipelined, steps=per_step)
+    return {"analog": per_decision.to_dict(), "latency": latency, "area": area,
             "baselines": against_baselines(workload, per_decision, digital, node_nm=tech.node_nm,
-                                           vdd=tech["vdd"], scale=per_step),
+                                           vdd=tech["vdd"], scale=per_step, tech=tech,
+                                           latency=latency, area=area),
             "activity": {"active_inputs_per_step": active_in,
                          "spikes_per_step": active_rec,
                          "spikes_per_decision": spikes / decisions}}

@@ -150,7 +150,7 @@ def run_energy(config, progress=None):
                      "macs": workload.macs, "synaptic_events": workload.synaptic_events},
         "output_error": errors,
         "baselines": against_baselines(workload, per_inf, digital, node_nm=tech.node_nm,
-                                       vdd=tech["vdd"]),
+                                       vdd=tech["vdd"], tech=tech, latency=timing, area=area),
         "technology": tech.name,
         "config": config,
     }
