@@ -20,6 +20,23 @@ neglects the IR drop seen by the perturbation (the device sees
 wires drop voltage) and the coupling of a perturbed device into the other
 columns through the shared row wire; tests/crossbar/test_tile.py and
 notebooks/02_crossbar.ipynb measure its error against full solves.
+
+Global drift compensation
+-------------------------
+As aihwkit's ``GlobalDriftCompensation``: the tile reads every row one-hot (the
+identity as input) right after programming and at time t, and scales its
+outputs at t by the ratio of the mean absolute subtracted output of the two
+calibration reads::
+
+    c(t) = mean_ij |y_ij(0)| / mean_ij |y_ij(t)|,    y_ij(t) = G+_ij(t) - G-_ij(t)
+                                                     (or G_ij(t) - G_ref,i(t))
+
+A one-hot read drives a single row, so memsim computes it without wire
+resistance; it is taken on the noise-free conductances (aihwkit's includes one
+draw of read noise, which the mean over the array averages out). Because the
+factor comes from the subtracted outputs, it scales the signal the ADC sees in
+either mapping scheme; a factor from the sum of all conductances would also
+count a reference column's drift, which cancels in the output.
 """
 
 from __future__ import annotations
@@ -107,6 +124,7 @@ class Tile:
         self.state = self.device.program(self.mapping.g_target.ravel(), as_generator(seed))
         self.reset_counts()
         self._reads = {}
+        self._baseline = None       # the calibration readout at programming, when first needed
         self.circuit(0.0)  # validates wires, iv and solver now rather than at first read
 
     @property
@@ -144,6 +162,15 @@ class Tile:
         t = check_scalar("t", t, low=0.0)
         return self.device.read_noise_std(self.state, t).reshape(self.shape)
 
+    def _calibration_readout(self, g):
+        """Mean absolute subtracted output of one-hot reads of every row of conductances
+        ``g`` (S), ideal wiring (module notes)."""
+        readout = float(np.mean(np.abs(self.mapping._subtract(g))))
+        if readout <= 0.0:
+            raise InputError("drift compensation needs a calibration read with a nonzero "
+                             "output; every subtracted output of the one-hot reads is 0")
+        return readout
+
     def _at(self, t):
         """What a read at ``t`` needs, computed once per time (the last 4 kept):
         the circuit, the read-noise variances (S^2), the compensation factor and
@@ -153,7 +180,9 @@ class Tile:
             if len(self._reads) >= 4:
                 self._reads.pop(next(iter(self._reads)))
             g = self.conductances(t)
-            comp = self.device.compensation_factor(self.state, g.ravel())
+            if self._baseline is None:
+                self._baseline = self._calibration_readout(self.conductances(0.0))
+            comp = self._baseline / self._calibration_readout(g) if t > 0.0 else 1.0
             self._reads[t] = (Crossbar(g, self.wires, self.iv, self.solver),
                               self.read_noise_std(t) ** 2, comp, g.sum(axis=1))
         return self._reads[t]
@@ -163,7 +192,8 @@ class Tile:
         return self._at(t)[0]
 
     def compensation(self, t):
-        """Global drift-compensation factor at ``t`` (1.0 for devices without drift)."""
+        """Global drift-compensation factor at ``t`` from one-hot calibration reads
+        (module notes); 1.0 for devices without drift."""
         return self._at(t)[2]
 
     def column_currents(self, x, t=0.0, seed=None, *, read_noise=True):

@@ -61,11 +61,6 @@ class Device(ABC):
         without read noise."""
         return np.zeros(np.shape(self.conductances(state, t)))
 
-    def compensation_factor(self, state, g_read):
-        """Global drift-compensation factor of a read ``g_read`` (dimensionless);
-        1.0 for a model without drift."""
-        return 1.0
-
     def with_read_pulse(self, t_read):
         """This model read by pulses of width ``t_read`` (s): the read-noise bandwidth of a
         model with read noise depends on it, so a tile reads its devices with its own

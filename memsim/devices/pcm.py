@@ -30,9 +30,12 @@ Drift exponent, drawn once per device at programming::
 The read noise is the 1/f noise accumulated since programming: its variance
 grows with the logarithm of time. A fresh normal draw is made on every read.
 
-Global drift compensation (aihwkit ``GlobalDriftCompensation``) reads a
+Drift compensation of the device alone (``read(..., compensate=True)``) reads a
 reference once right after programming (t = 0) and, at time t, scales every
-conductance by ``sum|G(0)| / sum|G(t)|`` of the same reference read.
+conductance by ``sum|G(0)| / sum|G(t)|`` of the same reference read. A tile
+compensates its outputs instead, from one-hot calibration reads of its mapped
+weights, as aihwkit's ``GlobalDriftCompensation`` does
+(:mod:`memsim.crossbar.tile`).
 """
 
 from __future__ import annotations

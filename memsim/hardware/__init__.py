@@ -21,7 +21,8 @@ trained, only its synapses change (docs/design.md). Per network step and matrix:
   :class:`HardwareConfig`, the same for every study.
 * Drift: reads at time ``t`` after programming see ``G(t)``; with
   compensation every matrix output is multiplied by its tile's global
-  drift-compensation factor (:meth:`memsim.devices.PCM.compensation_factor`).
+  drift-compensation factor, from one-hot calibration reads
+  (:meth:`memsim.crossbar.Tile.compensation`).
 * Energy per decision: the tiles' counted events priced by the technology
   (:func:`memsim.energy.network_ledger`), plus ``n_rec + n_actions + 1``
   digital neuron/readout updates per network step, one routed spike per
