@@ -212,6 +212,10 @@ class BitSlicedMatrix:
                               "weights, ``k`` per output).")
     n_tiles = property(lambda self: self.inner.n_tiles, doc="Number of tiles.")
 
+    def restart_reads(self):
+        """Start every tile's read-noise process afresh (:meth:`Tile.restart_reads`)."""
+        self.inner.restart_reads()
+
     def reset_counts(self):
         """Zero the counts of every tile and of the shift-and-add."""
         self.inner.reset_counts()

@@ -8,18 +8,35 @@ Data path of one matrix-vector product ``y = x @ W`` on a tile (docs/design.md):
 Read noise as output noise
 --------------------------
 A read at time t sees every device at ``G_ij(t) + dG_ij`` where ``dG_ij`` is
-its 1/f read noise, independent from device to device and from read to read,
-with standard deviation ``s_ij`` (S) from the device model. Solving the
+its 1/f read noise, independent from device to device, with standard deviation
+``s_ij`` (S) from the device model. Solving the
 circuit once per read with freshly perturbed conductances would cost a full
 solve (or a new effective matrix) per input. memsim instead adds the noise
 the perturbation produces at the outputs, to first order and with ideal
-wiring: ``dI_j = sum_i dG_ij V_i``, a Gaussian of variance
-``sum_i s_ij^2 V_i^2``, drawn once per column and input. The approximation
+wiring: ``dI_j = sum_i dG_ij V_i``. The approximation
 neglects the IR drop seen by the perturbation (the device sees
 ``v_row - v_col`` instead of ``V_i``, so the noise is over-estimated where the
 wires drop voltage) and the coupling of a perturbed device into the other
 columns through the shared row wire; tests/crossbar/test_tile.py and
 notebooks/02_crossbar.ipynb measure its error against full solves.
+
+Read noise in time
+------------------
+Successive reads of a tile are ``read_interval`` seconds apart. With
+``read_noise="correlated"`` their noise is correlated as 1/f noise is
+(:mod:`memsim.devices.flicker`; ``"frozen"`` holds it all, ``"independent"``, the
+default, holds none):
+``dG_ij = s_ij (sqrt(f_0) e_ij + H_ij)``, a share ``f_0`` of the variance drawn
+afresh on every read and a held part ``H`` whose octave bands are redrawn at
+their own pace. The fresh part reaches the outputs as a Gaussian of variance
+``f_0 sum_i s_ij^2 V_i^2`` per column and input, the held part as
+``sum_i V_i s_ij H_ij``. One call of :meth:`Tile.matmul` is one read instant:
+every input of its batch sees the same held part (a batch is read within one
+read interval) and its own fresh part; the next call is the next read. The
+process starts afresh at a new read time ``t`` and after :meth:`Tile.restart_reads`.
+``t`` stays fixed over the reads of an evaluation: the drift and the noise
+budget of the reads are those at ``t``, which is exact while the evaluation is
+short against ``t + t0``.
 
 Global drift compensation
 -------------------------
@@ -47,6 +64,7 @@ import numpy as np
 
 from .._validation import as_generator, check_array, check_choice, check_scalar
 from ..devices import as_device
+from ..devices.flicker import READ_NOISE_MODES, FlickerNoise
 from ..errors import InputError, InputTypeError
 from .circuit import RTOL, Crossbar, check_tolerances
 from .counts import TileCounts
@@ -82,6 +100,12 @@ class Tile:
         Device I-V law; None is ohmic.
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
         Circuit solver, see :class:`memsim.crossbar.Crossbar`.
+    read_noise : {"correlated", "frozen", "independent"}, default="independent"
+        How the read noise of successive reads is correlated (module notes,
+        :mod:`memsim.devices.flicker`).
+    read_interval : float, default=1e-3
+        Time (s) between successive reads (calls of :meth:`matmul`); 1 ms is the
+        network time step of memsim's agents.
     rtol, atol, maxiter : float, float, int or None
         Keyword-only: the convergence test of the circuit solves of every
         read (:mod:`memsim.crossbar.circuit`); defaults 1e-10, 0 A, the
@@ -103,7 +127,8 @@ class Tile:
 
     def __init__(self, weights, device, *, seed, scheme="differential", clip="max",
                  clip_value=None, per_column=False, dac=None, adc=None, wires=None, iv=None,
-                 solver="auto", gate_idle=True, rtol=RTOL, atol=0.0, maxiter=None):
+                 solver="auto", gate_idle=True, read_noise="independent", read_interval=1e-3,
+                 rtol=RTOL, atol=0.0, maxiter=None):
         self.dac = DAC() if dac is None else dac
         self.adc = ADC(bits=0) if adc is None else adc
         if not isinstance(self.dac, DAC):
@@ -120,6 +145,10 @@ class Tile:
         if not isinstance(gate_idle, (bool, np.bool_)):
             raise InputTypeError(f"gate_idle must be True or False, got {gate_idle!r}")
         self.gate_idle = bool(gate_idle)
+        self.read_noise = check_choice("read_noise", read_noise, READ_NOISE_MODES)
+        self.read_interval = check_scalar("read_interval", read_interval, low=0.0,
+                                          low_inclusive=False)
+        self._noise = None          # (t, FlickerNoise, s_ij) of the reads in progress
         self._tolerances = check_tolerances(rtol, atol, maxiter)
         self.state = self.device.program(self.mapping.g_target.ravel(), as_generator(seed))
         self.reset_counts()
@@ -234,9 +263,32 @@ class Tile:
             if rng is None:
                 raise InputError("seed is required for the read noise of PCM devices; pass "
                                  "an int or a numpy Generator, or read_noise=False")
-            std = np.sqrt((v * v) @ noise_var)
-            currents = currents + std * rng.standard_normal(currents.shape)
+            currents = currents + self._read_noise(v, t, noise_var, rng)
         return v, currents
+
+    def restart_reads(self):
+        """Start the read-noise process afresh at the next read (module notes)."""
+        self._noise = None
+
+    def _read_noise(self, v, t, noise_var, rng):
+        """Output currents (A) of the devices' read noise for row voltages ``v`` (V)
+        at this read; advances the read-noise process to the next read."""
+        if self._noise is None or self._noise[0] != t:
+            scales = self.device.read_noise_timescales(t)
+            mode = self.read_noise if scales is not None else "independent"
+            tau_min, tau_max = scales or (1.0, 2.0)
+            self._noise = (t, FlickerNoise(noise_var.size, tau_min, tau_max,
+                                           self.read_interval, mode, rng),
+                           np.sqrt(noise_var))
+        _, process, std = self._noise
+        out = np.zeros((len(v), noise_var.shape[1]))
+        if process.fresh > 0.0:
+            fresh = np.sqrt(process.fresh * ((v * v) @ noise_var))
+            out += fresh * rng.standard_normal(out.shape)
+        if process.fresh < 1.0:
+            out += v @ (std * process.held.reshape(std.shape))
+        process.advance(rng)
+        return out
 
     def matmul(self, x, t=0.0, seed=None, *, compensate=False, read_noise=True):
         """``y = x @ W`` computed by the tile, in weight-times-input units.
@@ -324,7 +376,8 @@ class TiledMatrix:
     dac, adc : DAC, ADC, optional
         Peripherals; every tile gets its own copy (own event counts).
     **tile_options
-        ``wires``, ``iv``, ``solver``, ``gate_idle`` and the keyword-only
+        ``wires``, ``iv``, ``solver``, ``gate_idle``, ``read_noise``,
+        ``read_interval`` and the keyword-only
         ``rtol``, ``atol``, ``maxiter`` of its circuit solves, as for :class:`Tile`.
     """
 
@@ -363,6 +416,11 @@ class TiledMatrix:
         """Zero the counts of every tile."""
         for tile in self._all():
             tile.reset_counts()
+
+    def restart_reads(self):
+        """Start every tile's read-noise process afresh (:meth:`Tile.restart_reads`)."""
+        for tile in self._all():
+            tile.restart_reads()
 
     @property
     def counts(self):

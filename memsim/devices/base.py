@@ -61,6 +61,12 @@ class Device(ABC):
         without read noise."""
         return np.zeros(np.shape(self.conductances(state, t)))
 
+    def read_noise_timescales(self, t):
+        """Shortest and longest time scale (s) of the read noise accumulated at ``t`` (s),
+        for its correlation between reads (:mod:`memsim.devices.flicker`); ``None`` for a
+        model whose read noise has no memory (or that has none)."""
+        return None
+
     def with_read_pulse(self, t_read):
         """This model read by pulses of width ``t_read`` (s): the read-noise bandwidth of a
         model with read noise depends on it, so a tile reads its devices with its own

@@ -27,8 +27,11 @@ Drift exponent, drawn once per device at programming::
     sigma_rd   = q_s * sqrt(ln((t + t0 + t_read) / (2 t_read)))   t_read = 250 ns
     G(t)       = max(G_drift + |G_drift| * s_read * sigma_rd * N(0, 1), 0)
 
-The read noise is the 1/f noise accumulated since programming: its variance
-grows with the logarithm of time. A fresh normal draw is made on every read.
+The read noise is the 1/f noise accumulated since programming over the time
+scales from ``2 t_read`` to ``t + t0 + t_read``: its variance grows with the
+logarithm of time. :meth:`PCM.read` draws it afresh, one read of every device;
+how the noise of successive reads of a tile is correlated in time (held, or
+redrawn only in part) is :mod:`memsim.devices.flicker`, used by the tiles.
 
 Drift compensation of the device alone (``read(..., compensate=True)``) reads a
 reference once right after programming (t = 0) and, at time t, scales every
@@ -327,6 +330,12 @@ class PCM(Device):
         with stuck devices at their stuck value."""
         g = np.maximum(self.drifted(state, t), 0.0)
         return self.params.faults.apply_stuck(g, state.stuck, 0.0, self.params.g_max)
+
+    def read_noise_timescales(self, t):
+        """``(2 t_read, t + t0 + t_read)`` (s): the band of time scales whose 1/f noise
+        a read at ``t`` (s) has accumulated, ``sigma_rd^2 = q_s^2 ln(tau_max / tau_min)``."""
+        p = self.params
+        return 2.0 * p.t_read, t + p.t0 + p.t_read
 
     def read_noise_std(self, state, t):
         """Standard deviation (S) of each device's 1/f read noise at ``t`` (s):

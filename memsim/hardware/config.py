@@ -25,6 +25,7 @@ from ..crossbar import ADC, DAC, BitSlicedMatrix, TiledMatrix, Wires
 from ..crossbar.circuit import resolve_solver
 from ..crossbar.mapping import SCHEMES
 from ..devices import PCM, Device, load_preset
+from ..devices.flicker import READ_NOISE_MODES
 from ..energy import (ADC_MODELS, CELLS, LayerShape, Technology, chip_area, load_technology,
                       tile_area)
 from ..errors import ConfigError, InputTypeError
@@ -101,6 +102,10 @@ class HardwareConfig:
         Full-scale read voltage (V); 0 takes the technology's ``v_read``.
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
         Circuit solver (:class:`memsim.crossbar.Crossbar`).
+    read_noise : {"correlated", "frozen", "independent"}, default="independent"
+        How the devices' read noise is correlated between successive reads:
+        as 1/f noise, held for a whole evaluation (aihwkit's semantics), or
+        drawn afresh on every read (:mod:`memsim.devices.flicker`).
     """
 
     device: Device
@@ -121,6 +126,7 @@ class HardwareConfig:
     r_col: float = 1.0
     v_read: float = 0.0
     solver: str = "auto"
+    read_noise: str = "independent"
     wires: Wires | None = field(init=False)
 
     def __post_init__(self):
@@ -136,6 +142,7 @@ class HardwareConfig:
         check_choice("tile.cell", self.cell, CELLS)
         check_choice("tile.scheme", self.scheme, SCHEMES)
         check_choice("tile.adc_model", self.adc_model, ADC_MODELS)
+        check_choice("tile.read_noise", self.read_noise, READ_NOISE_MODES)
         check_scalar("tile.columns_per_adc", self.columns_per_adc, low=1, high=self.cols,
                      integer=True)
         check_scalar("tile.weight_slices", self.weight_slices, low=1, high=16, integer=True)
@@ -251,7 +258,8 @@ class HardwareConfig:
         """The column ADC (signed; its full scale is calibrated on inputs later)."""
         return ADC(bits=self.adc_bits, i_max=1.0, signed=True)
 
-    def tiled_matrix(self, weights, seed, *, spikes, x_max=1.0, **tolerances):
+    def tiled_matrix(self, weights, seed, *, spikes, x_max=1.0, read_interval=1e-3,
+                     **tolerances):
         """``weights`` programmed onto tiles of this hardware.
 
         Parameters
@@ -261,6 +269,9 @@ class HardwareConfig:
             Programming randomness.
         spikes, x_max
             The inputs' kind and full scale (:meth:`dac`).
+        read_interval : float, default=1e-3
+            Time (s) between successive reads, for the read noise in time
+            (:class:`memsim.crossbar.Tile`).
         **tolerances
             ``rtol``, ``atol``, ``maxiter`` of the circuit solves
             (:class:`memsim.crossbar.Tile`).
@@ -272,7 +283,7 @@ class HardwareConfig:
         """
         options = dict(tile_shape=(self.rows, self.cols), adc=self.adc(), scheme=self.scheme,
                        wires=self.wires, solver=self.solver, gate_idle=self.gate_idle,
-                       **tolerances)
+                       read_noise=self.read_noise, read_interval=read_interval, **tolerances)
         input_bits = self.dac_bits if self.bit_serial and not spikes else 0
         if self.slice_bits or input_bits:
             return BitSlicedMatrix(weights, self.device, seed=seed, slices=self.weight_slices,

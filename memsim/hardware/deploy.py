@@ -26,6 +26,7 @@ def deploy(agent, encoder, hardware, *, seed):
         Device, tiles, peripherals, wires and technology.
     seed : int or numpy.random.Generator
         Programming randomness (one child stream per matrix) and the read noise.
+        Successive reads are one network time step (``neuron.dt``) apart.
 
     Returns
     -------
@@ -38,7 +39,8 @@ def deploy(agent, encoder, hardware, *, seed):
         backends[name] = AnalogSynapses(agent.weights(name), hardware, seed=streams[2 * k],
                                         read_seed=streams[2 * k + 1],
                                         spikes=name != "w_in" or encoder.mode == "spikes",
-                                        x_max=encoder.gain)
+                                        x_max=encoder.gain,
+                                        read_interval=agent.config.neuron.dt)
     agent.use_synapses(backends)
     return backends
 

@@ -284,6 +284,9 @@ class AnalogSynapses:
         Whether the inputs are spikes (1-bit read pulses) or values (the DAC).
     x_max : float, default=1.0
         Input that drives a row at full scale (values only).
+    read_interval : float, default=1e-3
+        Time (s) between successive reads (:meth:`propagate` calls): the
+        network's time step, over which the read noise decorrelates.
     rtol, atol, maxiter : float, float, int or None
         Keyword-only: the convergence test of the tiles' circuit solves
         (:mod:`memsim.crossbar.circuit`).
@@ -302,11 +305,12 @@ class AnalogSynapses:
         Whether reads apply global drift compensation; set by :meth:`at`.
     """
 
-    def __init__(self, weights, hardware, *, seed, read_seed, spikes, x_max=1.0, rtol=RTOL,
-                 atol=0.0, maxiter=None):
+    def __init__(self, weights, hardware, *, seed, read_seed, spikes, x_max=1.0,
+                 read_interval=1e-3, rtol=RTOL, atol=0.0, maxiter=None):
         self.weights = check_array("weights", weights, ndim=2).copy()
         self.matrix = hardware.tiled_matrix(self.weights, seed, spikes=spikes, x_max=x_max,
-                                            rtol=rtol, atol=atol, maxiter=maxiter)
+                                            read_interval=read_interval, rtol=rtol,
+                                            atol=atol, maxiter=maxiter)
         self.rng = as_generator(read_seed)
         self.counts = {"synaptic_events": 0, "propagations": 0}
         self.at(0.0)
@@ -320,7 +324,8 @@ class AnalogSynapses:
         """Read the tiles ``t`` seconds after programming from now on.
 
         Builds the circuits' effective matrices for ``t`` at once, so that a
-        read of one input is one matrix product. ``read_seed`` restarts the
+        read of one input is one matrix product. The read noise starts afresh
+        (its held part is drawn at the first read); ``read_seed`` restarts the
         read-noise stream. Returns ``self``.
         """
         self.t = check_scalar("t", t, low=0.0)
@@ -328,6 +333,7 @@ class AnalogSynapses:
         for row in self.matrix.tiles:
             for tile in row:
                 tile.circuit(self.t).prepare()
+        self.matrix.restart_reads()
         if read_seed is not None:
             self.rng = as_generator(read_seed)
         return self

@@ -92,7 +92,8 @@ def test_read_noise_as_output_noise_against_full_solves(wires):
     rng = np.random.default_rng(6)
     w = rng.normal(size=(48, 16))
     x = rng.uniform(0.5, 1.0, (1, 48))
-    tile = Tile(w, "pcm", seed=7, dac=DAC(bits=0), wires=wires)
+    # independent reads: the batch samples one read's statistics
+    tile = Tile(w, "pcm", seed=7, dac=DAC(bits=0), wires=wires, read_noise="independent")
     t = 3600.0
     g, s = tile.conductances(t), tile.read_noise_std(t)
     v = tile.dac.convert(x)
