@@ -275,10 +275,10 @@ class Tile:
         at this read; advances the read-noise process to the next read."""
         if self._noise is None or self._noise[0] != t:
             scales = self.device.read_noise_timescales(t)
+            # a model whose noise has no time scales has no memory between reads
             mode = self.read_noise if scales is not None else "independent"
-            tau_min, tau_max = scales or (1.0, 2.0)
-            self._noise = (t, FlickerNoise(noise_var.size, tau_min, tau_max,
-                                           self.read_interval, mode, rng),
+            self._noise = (t, FlickerNoise(noise_var.size, scales, self.read_interval, mode,
+                                           rng),
                            np.sqrt(noise_var))
         _, process, std = self._noise
         out = np.zeros((len(v), noise_var.shape[1]))

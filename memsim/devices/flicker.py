@@ -59,6 +59,7 @@ import math
 import numpy as np
 
 from .._validation import check_choice, check_scalar
+from ..errors import InputError
 
 #: Read-noise models in time, see the module notes.
 READ_NOISE_MODES = ("correlated", "frozen", "independent")
@@ -71,8 +72,9 @@ class FlickerNoise:
     ----------
     n : int
         Number of devices.
-    tau_min, tau_max : float
-        Shortest and longest time scale (s) of the noise (module notes).
+    timescales : (float, float) or None
+        Shortest and longest time scale (s) of the noise (module notes); needed by
+        the ``"correlated"`` mode only.
     interval : float
         Time between successive reads (s).
     mode : {"correlated", "frozen", "independent"}
@@ -97,19 +99,23 @@ class FlickerNoise:
         Index of the current read (0 at the first).
     """
 
-    def __init__(self, n, tau_min, tau_max, interval, mode, rng):
+    def __init__(self, n, timescales, interval, mode, rng):
         self.n = int(check_scalar("n", n, low=0, integer=True))
-        tau_min = check_scalar("tau_min", tau_min, low=0.0, low_inclusive=False)
-        tau_max = check_scalar("tau_max", tau_max, low=tau_min, low_inclusive=False)
         interval = check_scalar("read_interval", interval, low=0.0, low_inclusive=False)
         self.mode = check_choice("read_noise", mode, READ_NOISE_MODES)
-        log_width = math.log(tau_max / tau_min)
         shares, holds = [], []
         if mode == "independent":
             fresh, frozen = 1.0, 0.0
         elif mode == "frozen":
             fresh, frozen = 0.0, 1.0
         else:
+            if timescales is None:
+                raise InputError("read_noise='correlated' needs the noise's time scales "
+                                 "(tau_min, tau_max); got None")
+            tau_min = check_scalar("tau_min", timescales[0], low=0.0, low_inclusive=False)
+            tau_max = check_scalar("tau_max", timescales[1], low=tau_min,
+                                   low_inclusive=False)
+            log_width = math.log(tau_max / tau_min)
             fresh_width = min(max(math.log(interval / (2.0 * tau_min)), 0.0), log_width)
             budget = log_width - fresh_width
             while budget > 2.0 * math.log(2.0):
@@ -131,13 +137,13 @@ class FlickerNoise:
         self._held = self._scale @ self._bands if k else np.zeros(self.n)
         if frozen > 0.0:
             self._held += math.sqrt(frozen) * rng.standard_normal(self.n)
-        self._position = rng.permutation(self.n) if k else np.arange(self.n)
+        self._position = rng.permutation(self.n) if k else None
         self._offsets = rng.integers(0, self.holds) if k else np.zeros(0, np.int64)
 
     @property
     def held(self):
         """The held part of the current read, per device (see class notes)."""
-        return self._held[self._position]
+        return self._held if self._position is None else self._held[self._position]
 
     def correlation(self, m):
         """Correlation coefficient of the noise of two reads ``m >= 0`` intervals apart."""

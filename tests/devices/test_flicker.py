@@ -18,7 +18,7 @@ def one_over_f_correlation(dt, t):
 
 
 def process(mode="correlated", n=4000, t=86400.0, interval=1e-3, seed=0):
-    return FlickerNoise(n, 2 * T_READ, t + T0 + T_READ, interval, mode,
+    return FlickerNoise(n, (2 * T_READ, t + T0 + T_READ), interval, mode,
                         np.random.default_rng(seed))
 
 
@@ -101,3 +101,5 @@ def test_bad_input_is_named():
         process("pink")
     with pytest.raises(InputError, match="read_interval"):
         process(interval=0.0)
+    with pytest.raises(InputError, match="time scales"):
+        FlickerNoise(4, None, 1e-3, "correlated", np.random.default_rng(0))
