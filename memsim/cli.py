@@ -18,6 +18,7 @@ import numpy as np
 from ._io import check_data_file, check_output, read_npy, to_json, write_json, write_text
 from ._validation import check_array
 from ._version import __version__
+from .devices.iv import IV_LAWS
 from .errors import ComputationError, InputError, MemsimError
 
 EXIT_USAGE = 2        # bad input
@@ -254,7 +255,8 @@ def _circuit_options(p):
                    help="driver output resistance (default: %(default)s)")
     p.add_argument("--r-sense", type=float, default=0.0, metavar="OHMS",
                    help="sense-amplifier input resistance (default: %(default)s)")
-    p.add_argument("--iv", choices=["ohmic", "sinh"], default="ohmic", help="device I-V law")
+    p.add_argument("--iv", choices=IV_LAWS, default="ohmic",
+                   help="device I-V law (milo2021: Milo et al., IRPS 2021, within +-0.5 V)")
     p.add_argument("--v0", type=float, help="sinh characteristic voltage, V")
     p.add_argument("--solver", choices=["auto", "ideal", "linear", "nonlinear"],
                    default="auto", help="circuit solver (default: %(default)s)")

@@ -65,7 +65,7 @@ import numpy as np
 from .._cancellable import run_cancellable
 from .._kernels import _circuit
 from .._validation import check_array, check_choice, check_memory, check_scalar
-from ..devices.iv import Ohmic, Sinh
+from ..devices.iv import Ohmic, Sinh, StatePolynomial
 from ..errors import ConvergenceError, FactorizationError, InputError, InputTypeError
 
 #: Arrays with fewer columns than this build K with single-threaded BLAS: the
@@ -261,7 +261,7 @@ class Crossbar:
         (0 is an open cell, e.g. a device stuck off).
     wires : Wires or None, default=None
         Wire, driver and sense resistances. None: ideal wiring.
-    iv : Ohmic or Sinh or None, default=None
+    iv : Ohmic, Sinh, StatePolynomial or None, default=None
         I-V law of the devices; None means ohmic.
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
         "auto" picks nonlinear for non-ohmic devices, and for ohmic ones
@@ -285,9 +285,9 @@ class Crossbar:
             raise InputTypeError(f"wires must be a memsim.crossbar.Wires or None, got {wires!r}")
         self.wires = wires
         iv = Ohmic() if iv is None else iv
-        if not isinstance(iv, (Ohmic, Sinh)):
-            raise InputTypeError(f"iv must be an I-V law of memsim.devices.iv (Ohmic, Sinh), "
-                                 f"got {iv!r}")
+        if not isinstance(iv, (Ohmic, Sinh, StatePolynomial)):
+            raise InputTypeError(f"iv must be an I-V law of memsim.devices.iv (Ohmic, Sinh, "
+                                 f"StatePolynomial), got {iv!r}")
         self.iv = iv
         self.solver = resolve_solver(solver, wires, iv)
         self._k = None
@@ -409,6 +409,8 @@ class Crossbar:
             raise InputError(f"voltages must have shape (batch, {m}) or ({m},) for an "
                              f"array of {m} rows, got shape {np.shape(voltages)}")
         rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
+        if isinstance(self.iv, StatePolynomial):
+            self.iv.check_voltages(v)
         return self._solve(v, return_voltages, return_driver_currents, rtol, atol, maxiter,
                            check)
 

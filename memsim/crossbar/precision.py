@@ -74,7 +74,7 @@ import dataclasses
 
 import numpy as np
 
-from .._validation import check_array, check_choice, check_scalar
+from .._validation import as_generator, check_array, check_choice, check_scalar
 from ..errors import InputError, InputTypeError
 from .mapping import SCHEMES, weight_scale
 from .peripherals import DAC
@@ -244,14 +244,17 @@ class BitSlicedMatrix:
     def matmul(self, x, t=0.0, seed=None, *, compensate=False, read_noise=True):
         """``y = x @ W`` through the precision schemes; arguments as :meth:`Tile.matmul`
         (inputs are clipped to ``[0, x_max]`` when bit-serial; one inner read takes every
-        bit plane of the batch)."""
+        bit plane of the batch, and the pulses of one input, nanoseconds apart, share
+        their read noise)."""
         x = self._check_inputs(x)
+        t = check_scalar("t", t, low=0.0)
         batch, n_out = len(x), self.shape[1]
         if self.input_bits:
             x_in = self._planes(x)
         else:
             x_in = x
-        y = self.inner.matmul(x_in, t, seed, compensate=compensate, read_noise=read_noise)
+        rng = None if seed is None else as_generator(seed)
+        y = self.inner._forward(x_in, t, rng, compensate, read_noise, self.pulses)
         if self.input_bits:
             y = y.reshape(self.pulses, batch, -1)
             y = np.tensordot(2.0 ** np.arange(self.pulses), y, axes=1)

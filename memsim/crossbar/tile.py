@@ -24,8 +24,8 @@ Read noise in time
 ------------------
 Successive reads of a tile are ``read_interval`` seconds apart. With
 ``read_noise="correlated"`` their noise is correlated as 1/f noise is
-(:mod:`memsim.devices.flicker`; ``"frozen"`` holds it all, ``"independent"``, the
-default, holds none):
+(:mod:`memsim.devices.flicker`; the default), ``"frozen"`` holds it all,
+``"independent"`` holds none:
 ``dG_ij = s_ij (sqrt(f_0) e_ij + H_ij)``, a share ``f_0`` of the variance drawn
 afresh on every read and a held part ``H`` whose octave bands are redrawn at
 their own pace. The fresh part reaches the outputs as a Gaussian of variance
@@ -65,6 +65,7 @@ import numpy as np
 from .._validation import as_generator, check_array, check_choice, check_scalar
 from ..devices import as_device
 from ..devices.flicker import READ_NOISE_MODES, FlickerNoise
+from ..devices.iv import StatePolynomial
 from ..errors import InputError, InputTypeError
 from .circuit import RTOL, Crossbar, check_tolerances
 from .counts import TileCounts
@@ -96,11 +97,11 @@ class Tile:
         (``ADC(bits=0)``). See :meth:`calibrate_adc` to set its range.
     wires : Wires, optional
         Wire, driver and sense resistances; None is ideal wiring.
-    iv : Ohmic or Sinh, optional
+    iv : Ohmic, Sinh or StatePolynomial, optional
         Device I-V law; None is ohmic.
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
         Circuit solver, see :class:`memsim.crossbar.Crossbar`.
-    read_noise : {"correlated", "frozen", "independent"}, default="independent"
+    read_noise : {"correlated", "frozen", "independent"}, default="correlated"
         How the read noise of successive reads is correlated (module notes,
         :mod:`memsim.devices.flicker`).
     read_interval : float, default=1e-3
@@ -127,7 +128,7 @@ class Tile:
 
     def __init__(self, weights, device, *, seed, scheme="differential", clip="max",
                  clip_value=None, per_column=False, dac=None, adc=None, wires=None, iv=None,
-                 solver="auto", gate_idle=True, read_noise="independent", read_interval=1e-3,
+                 solver="auto", gate_idle=True, read_noise="correlated", read_interval=1e-3,
                  rtol=RTOL, atol=0.0, maxiter=None):
         self.dac = DAC() if dac is None else dac
         self.adc = ADC(bits=0) if adc is None else adc
@@ -155,6 +156,8 @@ class Tile:
         self._reads = {}
         self._baseline = None       # the calibration readout at programming, when first needed
         self.circuit(0.0)  # validates wires, iv and solver now rather than at first read
+        if isinstance(iv, StatePolynomial):
+            iv.check_voltages(self.dac.v_max, "the DAC's full-scale read voltage")
 
     @property
     def shape(self):
@@ -248,9 +251,10 @@ class Tile:
             raise InputError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
         return x
 
-    def _read(self, x, t, rng, read_noise):
+    def _read(self, x, t, rng, read_noise, pulses=1):
         """Row voltages (V) and column currents (A) of a read of checked inputs;
-        counts its events."""
+        counts its events. ``pulses`` > 1: the batch is that many pulses of each
+        input (pulse p of input i in row p * n + i), one read that shares its noise."""
         circuit, noise_var = self._at(t)[:2]
         v = self.dac._convert(x)
         sol = circuit._solve(v, False, True, *self._tolerances)
@@ -263,14 +267,14 @@ class Tile:
             if rng is None:
                 raise InputError("seed is required for the read noise of PCM devices; pass "
                                  "an int or a numpy Generator, or read_noise=False")
-            currents = currents + self._read_noise(v, t, noise_var, rng)
+            currents = currents + self._read_noise(v, t, noise_var, rng, pulses)
         return v, currents
 
     def restart_reads(self):
         """Start the read-noise process afresh at the next read (module notes)."""
         self._noise = None
 
-    def _read_noise(self, v, t, noise_var, rng):
+    def _read_noise(self, v, t, noise_var, rng, pulses=1):
         """Output currents (A) of the devices' read noise for row voltages ``v`` (V)
         at this read; advances the read-noise process to the next read."""
         if self._noise is None or self._noise[0] != t:
@@ -282,9 +286,17 @@ class Tile:
                            np.sqrt(noise_var))
         _, process, std = self._noise
         out = np.zeros((len(v), noise_var.shape[1]))
-        if process.fresh > 0.0:
+        if process.fresh > 0.0 and pulses == 1:
             fresh = np.sqrt(process.fresh * ((v * v) @ noise_var))
             out += fresh * rng.standard_normal(out.shape)
+        elif process.fresh > 0.0:
+            # the pulses of one input are nanoseconds apart: one device-level draw serves
+            # them all, which output-level draws per pulse could not express
+            n = len(v) // pulses
+            v_in, out_in = v.reshape(pulses, n, -1), out.reshape(pulses, n, -1)
+            scale = np.sqrt(process.fresh) * std
+            for i in range(n):
+                out_in[:, i] += v_in[:, i] @ (scale * rng.standard_normal(std.shape))
         if process.fresh < 1.0:
             out += v @ (std * process.held.reshape(std.shape))
         process.advance(rng)
@@ -313,12 +325,13 @@ class Tile:
         rng = None if seed is None else as_generator(seed)
         return self._forward(self._check_inputs(x), t, rng, compensate, read_noise)
 
-    def _forward(self, x, t, rng, compensate, read_noise):
-        """:meth:`matmul` of checked inputs with a Generator (or None)."""
+    def _forward(self, x, t, rng, compensate, read_noise, pulses=1):
+        """:meth:`matmul` of checked inputs with a Generator (or None); ``pulses``
+        as in :meth:`_read`."""
         if rng is None and self.adc.noise_std > 0.0:
             raise InputTypeError("rng must be a numpy.random.Generator (or a seed) when "
                                  f"noise_std > 0 (noise_std={self.adc.noise_std!r}), got None")
-        v, currents = self._read(x, t, rng, read_noise)
+        v, currents = self._read(x, t, rng, read_noise, pulses)
         # idle reads drive no row, so they add nothing whether or not they are converted
         self._counts["adc_siemens"] += float(np.sum((v != 0.0) @ self._at(t)[3]))
         diff = self.mapping._subtract(currents)
@@ -433,12 +446,17 @@ class TiledMatrix:
         if x.shape[1] != self.shape[0]:
             raise InputError(f"x must have shape (batch, {self.shape[0]}), got {x.shape}")
         t = check_scalar("t", t, low=0.0)
-        streams = [None] * self.n_tiles if seed is None else as_generator(seed).spawn(self.n_tiles)
+        return self._forward(x, t, None if seed is None else as_generator(seed), compensate,
+                             read_noise)
+
+    def _forward(self, x, t, rng, compensate, read_noise, pulses=1):
+        """:meth:`matmul` of checked inputs; arguments as :meth:`Tile._forward`."""
+        streams = [None] * self.n_tiles if rng is None else rng.spawn(self.n_tiles)
         y = np.zeros((len(x), self.shape[1]))
         for k, tile in enumerate(self._all()):
             rb = self.row_blocks[k // len(self.col_blocks)]
             cb = self.col_blocks[k % len(self.col_blocks)]
-            y[:, cb] += tile._forward(x[:, rb], t, streams[k], compensate, read_noise)
+            y[:, cb] += tile._forward(x[:, rb], t, streams[k], compensate, read_noise, pulses)
         return y
 
     def calibrate_adc(self, x, t=0.0, percentile=100.0):

@@ -11,8 +11,11 @@ PCM, PCMParams
 PulseDevice, PulseParams
     Pulse-programmed devices (RRAM, ECRAM, FeFET) with NeuroSim's nonlinear,
     asymmetric update, cycle-to-cycle and device-to-device variation.
-Ohmic, Sinh
-    Current-voltage laws.
+RRAM, RRAMParams
+    Statistical RRAM for inference: programming error and relaxation as
+    measured (Wan et al., Nature 2022; Milo et al., IRPS 2021).
+Ohmic, Sinh, StatePolynomial
+    Current-voltage laws (:func:`iv_law`; ``milo2021`` is Milo et al.'s).
 Faults
     Stuck-at devices and finite conductance levels.
 
@@ -23,11 +26,13 @@ preset name); measured data are fitted with :func:`fit_pulse_ramps` and
 
 from .base import Device
 from .faults import Faults
-from .iv import Ohmic, Sinh, iv_law
+from .iv import Ohmic, Sinh, StatePolynomial, iv_law
 from .nonlinearity import a_norm_from_nl, nl_from_a_norm
 from .pcm import PCM, PCMParams
 from .presets import as_device, load_preset
 from .pulse import PulseDevice, PulseParams
+from .rram import RRAM, RRAMParams
 
-__all__ = ["Device", "Faults", "Ohmic", "Sinh", "iv_law", "a_norm_from_nl", "nl_from_a_norm",
-           "PCM", "PCMParams", "PulseDevice", "PulseParams", "as_device", "load_preset"]
+__all__ = ["Device", "Faults", "Ohmic", "Sinh", "StatePolynomial", "iv_law", "a_norm_from_nl",
+           "nl_from_a_norm", "PCM", "PCMParams", "PulseDevice", "PulseParams", "RRAM",
+           "RRAMParams", "as_device", "load_preset"]

@@ -30,16 +30,17 @@ class Device(ABC):
 
     kind = "device"
     drifts = False
+    params = None   # the model's parameters, with g_min and g_max (S)
 
     @property
-    @abstractmethod
     def g_min(self):
-        """Smallest conductance a weight maps to (S)."""
+        """Smallest conductance a weight maps to (S): the parameters' ``g_min``."""
+        return self.params.g_min
 
     @property
-    @abstractmethod
     def g_max(self):
-        """Largest conductance a weight maps to (S)."""
+        """Largest conductance a weight maps to (S): the parameters' ``g_max``."""
+        return self.params.g_max
 
     @abstractmethod
     def program(self, g_target, seed):

@@ -48,8 +48,8 @@ Modes (:data:`READ_NOISE_MODES`):
     ``f_inf = 1``: one draw per evaluation, held for every read, as aihwkit
     draws the accumulated read noise once per inference time.
 ``"independent"``
-    ``f_0 = 1``: a fresh draw on every read (the tiles' default until the
-    notebooks and the main job's figures are re-measured with ``"correlated"``).
+    ``f_0 = 1``: a fresh draw on every read, memsim's behaviour before the
+    correlated process (and the right one for reads further apart than ``t``).
 """
 
 from __future__ import annotations

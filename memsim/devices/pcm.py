@@ -202,16 +202,6 @@ class PCM(Device):
         if not isinstance(self.params, PCMParams):
             raise InputTypeError(f"params must be PCMParams, got {self.params!r}")
 
-    @property
-    def g_min(self):
-        """Smallest conductance (S)."""
-        return self.params.g_min
-
-    @property
-    def g_max(self):
-        """Largest target conductance (S)."""
-        return self.params.g_max
-
     def programming_sigma(self, g_target):
         """Standard deviation (S) of the programming noise at ``g_target`` (S)."""
         p = self.params

@@ -1,9 +1,10 @@
 """Device presets: TOML files in data/devices, each with its source.
 
-A preset file holds ``name``, ``model`` (``"pcm"`` or ``"pulse"``), ``source``
-(the paper or table its numbers come from), an optional ``description`` and a
-``[parameters]`` table in SI units with the snake-case names of
-:class:`~memsim.devices.PCMParams` / :class:`~memsim.devices.PulseParams`.
+A preset file holds ``name``, ``model`` (``"pcm"``, ``"pulse"`` or ``"rram"``),
+``source`` (the paper or table its numbers come from), an optional ``description``
+and a ``[parameters]`` table in SI units with the snake-case names of
+:class:`~memsim.devices.PCMParams`, :class:`~memsim.devices.PulseParams` or
+:class:`~memsim.devices.RRAMParams`.
 A pulse device may give ``r_on`` (ohm) and ``on_off`` instead of ``g_min`` and
 ``g_max`` (S), as device tables do: ``g_max = 1/r_on``, ``g_min = g_max/on_off``.
 """
@@ -22,8 +23,10 @@ from ..errors import InputError, InputTypeError
 from .base import Device
 from .pcm import PCM, PCMParams
 from .pulse import PulseDevice, PulseParams
+from .rram import RRAM, RRAMParams
 
-_MODELS = {"pcm": (PCM, PCMParams), "pulse": (PulseDevice, PulseParams)}
+_MODELS = {"pcm": (PCM, PCMParams), "pulse": (PulseDevice, PulseParams),
+           "rram": (RRAM, RRAMParams)}
 
 
 class PresetError(InputError):
@@ -38,7 +41,7 @@ class Preset:
     ----------
     name : str
     model : str
-        ``"pcm"`` or ``"pulse"``.
+        ``"pcm"``, ``"pulse"`` or ``"rram"``.
     source : str
         Where the numbers come from.
     description : str
@@ -52,7 +55,7 @@ class Preset:
     params: object
 
     def device(self):
-        """The device model object (:class:`PCM` or :class:`PulseDevice`)."""
+        """The device model object (:class:`PCM`, :class:`PulseDevice` or :class:`RRAM`)."""
         return _MODELS[self.model][0](self.params)
 
     def to_dict(self):
@@ -71,6 +74,7 @@ class Preset:
 
 
 _UNITS = {"g_min": "S", "g_max": "S", "r_on": "ohm", "prog_coeff": "S", "prog_g_ref": "S",
+          "x_ref": "S", "sigma_times": "s", "sigma_coeff": "S",
           "t0": "s", "t_read": "s", "v_ltp": "V", "v_ltd": "V", "t_ltp": "s", "t_ltd": "s",
           "d2d_g_min": "S", "d2d_g_max": "S", "a_ltp": "pulses", "a_ltd": "pulses",
           "levels": "pulses", "levels_ltd": "pulses"}
@@ -114,7 +118,7 @@ def as_device(device):
         return device
     if isinstance(device, (str, PurePath)):
         return load_preset(device).device()
-    raise InputTypeError(f"device must be a memsim Device (PCM, PulseDevice) or a preset "
+    raise InputTypeError(f"device must be a memsim Device (PCM, PulseDevice, RRAM) or a preset "
                          f"name, got {device!r}")
 
 

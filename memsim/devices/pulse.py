@@ -201,16 +201,6 @@ class PulseDevice(Device):
             raise InputTypeError(f"params must be PulseParams, got {params!r}")
         self.params = params
 
-    @property
-    def g_min(self):
-        """Nominal smallest conductance (S)."""
-        return self.params.g_min
-
-    @property
-    def g_max(self):
-        """Nominal largest conductance (S)."""
-        return self.params.g_max
-
     def make(self, n_devices, seed):
         """Make ``n_devices`` fresh devices at their own ``g_min``.
 

@@ -26,8 +26,8 @@ from ..crossbar.circuit import resolve_solver
 from ..crossbar.mapping import SCHEMES
 from ..devices import PCM, Device, load_preset
 from ..devices.flicker import READ_NOISE_MODES
-from ..energy import (ADC_MODELS, CELLS, LayerShape, Technology, chip_area, load_technology,
-                      tile_area)
+from ..energy import (ADC_MODELS, CELLS, LayerShape, Technology, cell_area, chip_area,
+                      load_technology, tile_area)
 from ..errors import ConfigError, InputTypeError
 
 #: The ``pcm`` section: multipliers on the PCM model (1.0: the preset as it is).
@@ -102,7 +102,7 @@ class HardwareConfig:
         Full-scale read voltage (V); 0 takes the technology's ``v_read``.
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
         Circuit solver (:class:`memsim.crossbar.Crossbar`).
-    read_noise : {"correlated", "frozen", "independent"}, default="independent"
+    read_noise : {"correlated", "frozen", "independent"}, default="correlated"
         How the devices' read noise is correlated between successive reads:
         as 1/f noise, held for a whole evaluation (aihwkit's semantics), or
         drawn afresh on every read (:mod:`memsim.devices.flicker`).
@@ -126,7 +126,7 @@ class HardwareConfig:
     r_col: float = 1.0
     v_read: float = 0.0
     solver: str = "auto"
-    read_noise: str = "independent"
+    read_noise: str = "correlated"
     wires: Wires | None = field(init=False)
 
     def __post_init__(self):
@@ -158,6 +158,8 @@ class HardwareConfig:
             if not isinstance(getattr(self, name), bool):
                 raise InputTypeError(f"tile.{name} must be true or false, got "
                                      f"{getattr(self, name)!r}")
+        # a cell the technology cannot hold is refused now, not after the runs
+        cell_area(self.technology, self.cell, g_on=self.device.g_max)
         if self.bit_serial and self.dac_bits == 0:
             raise ConfigError("tile.bit_serial=true feeds inputs as tile.dac_bits read pulses; "
                               "tile.dac_bits=0 (an ideal DAC) has no bits to feed")

@@ -6,7 +6,8 @@ from hypothesis import given, settings, strategies as st
 
 from memsim.crossbar import ConvergenceError, Crossbar, Wires
 from memsim.crossbar import _reference as ref
-from memsim.devices.iv import Ohmic, Sinh
+from memsim.devices.iv import Ohmic, Sinh, milo2021
+from memsim.errors import InputError
 
 
 def rel(a, b):
@@ -344,3 +345,34 @@ def test_a_failed_elimination_is_a_factorization_error_naming_the_row():
     with pytest.raises(FactorizationError, match="row 1") as err:
         circuit._eliminate(g, *Wires(1.0, 1.0).conductances)
     assert err.value.block == 1
+
+
+class _MiloByHand:
+    """Milo et al.'s I-V written out from CrossSim's arrays (np.polyval, highest power
+    first), independent of memsim.devices.iv; conductances inside 62.5-225 uS."""
+
+    def current(self, g, v):
+        x = np.log10(g)
+        return (g * v + np.polyval([0.0001388, 0.001541, 0.005711, 0.007063], x) * v**2
+                + np.polyval([8.8710e-05, 6.7919e-04, 1.2968e-03], x) * v**3)
+
+    def conductance(self, g, v):
+        x = np.log10(g)
+        return (g + 2 * np.polyval([0.0001388, 0.001541, 0.005711, 0.007063], x) * v
+                + 3 * np.polyval([8.8710e-05, 6.7919e-04, 1.2968e-03], x) * v**2)
+
+
+@pytest.mark.parametrize("r", [0.0, 2.0])
+def test_milo2021_arrays_match_direct_newton(r):
+    rng = np.random.default_rng(12)
+    g = rng.uniform(62.5e-6, 225e-6, (12, 9))
+    v = rng.uniform(-0.5, 0.5, (3, 12))
+    got = Crossbar(g, Wires(r, r) if r else None, milo2021()).solve(v).currents
+    if r == 0.0:              # no wires: every device sees its row voltage
+        want = _MiloByHand().current(g[None], v[:, :, None]).sum(axis=1)
+        assert rel(got, want) <= 1e-12
+    else:
+        want, _, _ = ref.nonlinear_solve(g, v, Wires(r, r), _MiloByHand())
+        assert rel(got, want) <= 1e-9
+    with pytest.raises(InputError, match="0.5"):
+        Crossbar(g, None, milo2021()).solve(np.full(12, 0.6))

@@ -5,7 +5,8 @@ import math
 import numpy as np
 import pytest
 
-from memsim.crossbar import DAC, Tile, TiledMatrix
+from memsim.crossbar import DAC, BitSlicedMatrix, Tile, TiledMatrix
+from memsim.devices import PCM, PCMParams
 
 T = 86400.0
 
@@ -97,3 +98,28 @@ def test_tiled_matrix_restarts_and_same_seed_same_reads():
 
     np.testing.assert_array_equal(reads(3), reads(3))
     assert not np.array_equal(reads(3), reads(4))
+
+
+@pytest.mark.parametrize("mode", ["independent", "correlated"])
+def test_bit_serial_pulses_share_their_read_noise(mode):
+    """The pulses of one bit-serial input are nanoseconds apart, so they see one draw of
+    the devices' noise: the combined output's noise is that of a single analog read of
+    the quantised input, sqrt(sum_i s_ij^2 V_i^2) with V_i = v_max q_i / (2^b - 1), and
+    not the smaller sqrt(sum_p 4^p ...) of independent pulses."""
+    quiet = PCM(PCMParams(prog_noise_scale=0.0, drift_scale=0.0))   # identical states
+    w = np.random.default_rng(9).normal(size=(32, 16))
+    bits, n = 4, 3000
+    x = np.random.default_rng(10).uniform(0.0, 1.0, (1, 32))
+    serial = BitSlicedMatrix(w, quiet, seed=3, input_bits=bits, tile_shape=(32, 32),
+                             dac=DAC(signed=False, bits=0), read_noise=mode)
+    x_q = np.rint(x * (2**bits - 1)) / (2**bits - 1)
+    one_shot = Tile(w, quiet, seed=3, dac=DAC(signed=False, bits=0), read_noise="independent")
+    noise_serial = serial.matmul(np.repeat(x, n, 0), T, seed=11) - serial.matmul(
+        x, T, read_noise=False)
+    noise_one = one_shot.matmul(np.repeat(x_q, n, 0), T, seed=12) - one_shot.matmul(
+        x_q, T, read_noise=False)
+    ratio = noise_serial.std(axis=0) / noise_one.std(axis=0)
+    if mode == "correlated":          # across a batch only the fresh share varies
+        ratio = ratio / math.sqrt(serial.tiles[0][0]._noise[1].fresh)
+    # each ratio of two stds of n draws scatters by sqrt(1/n); 16 columns
+    assert abs(ratio.mean() - 1.0) < 4 * math.sqrt(1.0 / n / 16)

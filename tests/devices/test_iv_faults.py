@@ -6,6 +6,7 @@ from hypothesis import given, strategies as st
 
 from memsim.devices import Faults, Ohmic, Sinh, iv_law
 from memsim.devices.faults import quantize
+from memsim.errors import InputError
 
 
 # subnormal voltages underflow to a zero current, a float artefact, not physics
@@ -48,3 +49,38 @@ def test_stuck_fractions():
         Faults(p_stuck_min=0.6, p_stuck_max=0.6)
     with pytest.raises(ValueError, match="target_levels"):
         Faults(target_levels=1)
+
+
+# CrossSim's RRAM_Milo arrays, highest power first as np.polyval reads them
+MILO_NL2 = [0.0001388, 0.001541, 0.005711, 0.007063]
+MILO_NL3 = [8.8710e-05, 6.7919e-04, 1.2968e-03]
+
+
+def test_milo2021_matches_crosssims_polynomials_at_the_measured_states():
+    law = iv_law("milo2021")
+    g = np.array([62.5e-6, 76.2e-6, 93.9e-6, 110e-6, 225e-6])
+    a2, a3 = law.coefficients(g)
+    np.testing.assert_allclose(a2, np.polyval(MILO_NL2, np.log10(g)), rtol=1e-12)
+    np.testing.assert_allclose(a3, np.polyval(MILO_NL3, np.log10(g)), rtol=1e-12)
+    v = np.linspace(-0.5, 0.5, 11)[:, None]
+    want = g * v + np.polyval(MILO_NL2, np.log10(g)) * v**2 + np.polyval(MILO_NL3, np.log10(g)) * v**3
+    np.testing.assert_allclose(law.current(g, v), want, rtol=1e-12, atol=1e-20)
+    assert a2[0] == pytest.approx(-2.38e-5, rel=0.01)       # values quoted with the fit
+
+
+def test_milo2021_derivative_and_range_rules():
+    law = iv_law("milo2021")
+    g = np.array([0.0, 20e-6, 62.5e-6, 100e-6, 300e-6])[:, None]
+    v = np.linspace(-0.5, 0.5, 21)
+    h = 1e-6
+    numeric = (law.current(g, v + h) - law.current(g, v - h)) / (2 * h)
+    np.testing.assert_allclose(law.conductance(g, v), numeric, rtol=1e-7, atol=1e-15)
+    assert np.all(law.conductance(g[1:], v) > 0)          # monotonic where it is used
+    np.testing.assert_array_equal(law.current(np.zeros(3), v[:3]), 0.0)   # 0 S carries nothing
+    lo = law.coefficients(62.5e-6)                         # below the fit: a_k / G held
+    np.testing.assert_allclose(law.coefficients(20e-6), [c * 20 / 62.5 for c in lo], rtol=1e-12)
+    np.testing.assert_allclose(law.coefficients(300e-6), law.coefficients(225e-6), rtol=1e-12)
+    with pytest.raises(InputError, match="0.5"):
+        law.check_voltages(np.array([0.6]))
+    with pytest.raises(InputError, match="v0"):
+        iv_law("milo2021", v0=0.1)

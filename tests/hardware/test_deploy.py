@@ -141,3 +141,14 @@ def test_sliced_weights_and_serial_inputs_through_the_hardware_description():
 def test_precision_keys_are_checked(options, match):
     with pytest.raises((ValueError, TypeError), match=match):
         _hardware(**options)
+
+
+def test_a_cell_the_technology_cannot_hold_is_refused_at_configuration():
+    """Milo et al.'s 225 uS devices need a wider access transistor than a 1T1R cell has:
+    the hardware description refuses them before anything runs, and takes them passive."""
+    from memsim.devices import load_preset
+    from memsim.errors import InputError
+    milo = load_preset("rram-milo2021").device()
+    with pytest.raises(InputError, match="passive"):
+        HardwareConfig(milo, CIM)
+    assert HardwareConfig(milo, CIM, cell="passive").cell == "passive"
