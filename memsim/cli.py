@@ -352,6 +352,11 @@ def cmd_train(args):
             f"of the last {meta['window']} {meta['final_mean_return']:.1f} (target "
             f"{meta['target']:g}: {'met' if meta['criterion_met'] else 'NOT met'}); policy "
             f"written to {args.out}")
+    wear = meta.get("device_wear")
+    if wear:
+        text += (f"\n{wear['devices']} devices: write cycles per device max {wear['max_cycles']}, "
+                 f"mean {wear['mean_cycles']:.1f} (programming included); "
+                 f"{wear['failed_devices']} failed")
     _emit(args, meta, text)
 
 
@@ -465,20 +470,29 @@ def cmd_device_demo(args):
     started = []
 
     def progress(msg):
-        steps.update(len(started), 3, msg)     # the steps before this one have finished
+        steps.update(len(started), 5, msg)     # the steps before this one have finished
         started.append(msg)
 
     result = run_demo(args.out, seed=args.seed, n_bootstrap=args.bootstrap, progress=progress)
-    steps.update(len(started), 3)
+    steps.update(len(started), 5)
     steps.close()
-    from .plots import plot_drift, plot_ramp_fit
+    from .plots import plot_drift, plot_endurance, plot_ramp_fit, plot_retention
     summary = result.summary
     _draw(result.folder, {
         "ramp_fit": (plot_ramp_fit, (result.fit, result.ltp, result.ltd),
                      {"simulated": result.simulated}),
         **{f"pcm_drift_{key}": (plot_drift, (records,),
                                 {"title": f"PCM, {key} (2000 devices per target)"})
-           for key, records in summary["pcm_drift"].items()}})
+           for key, records in summary["pcm_drift"].items()},
+        "rram_relaxation": (plot_drift, (summary["rram_relaxation"],),
+                            {"title": "RRAM (rram-wan2022): relaxation after write-verify"}),
+        "endurance": (plot_endurance, (summary["endurance"],), {}),
+        "retention": (plot_retention, (summary["retention"],), {})})
+    relax = {r["time"]: r["std"] for r in summary["rram_relaxation"] if r["target"] == 20e-6}
+    wear = summary["endurance"]
+    window = [hi / lo for lo, hi in zip(wear["g_min"], wear["g_max"])]
+    held = {r["temperature"]: r["mean"] for r in summary["retention"]["records"]
+            if r["time"] == max(x["time"] for x in summary["retention"]["records"])}
     fit = summary["ramp_fit"]
     lines = [f"memsim {__version__}: device demo, report in {args.out}/",
              f"RRAM ramp fit ({fit['data'].split(':')[0]} data):",
@@ -491,6 +505,14 @@ def cmd_device_demo(args):
              "pulse presets: LTP pulses from g_min to mid-range (of a full ramp)"]
     lines += [f"  {n:<10} {v['ltp_pulses_to_mid']:>4} of {v['levels']}"
               for n, v in summary["presets"].items()]
+    lines += ["RRAM rram-wan2022 at 20 µS, spread (µS) after: " + ", ".join(
+                  f"{t:.3g} s {s * 1e6:.2f}" for t, s in relax.items() if t > 0),
+              f"{wear['preset']} window g_max/g_min: {window[0]:.1f} fresh, "
+              f"{window[20]:.1f} at {wear['cycles'][20]:.0e} cycles, {window[40]:.1f} at "
+              f"{wear['cycles'][40]:.0e}; devices fail at {wear['failure_cycles']:.3g} cycles",
+              f"{wear['preset']} at g_max, HfOx retention: conductance (µS) after "
+              f"{max(x['time'] for x in summary['retention']['records']):.0e} s: " + ", ".join(
+                  f"{temp:g} K {g * 1e6:.1f}" for temp, g in held.items())]
     _emit(args, summary, "\n".join(lines))
 
 

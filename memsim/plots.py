@@ -161,6 +161,51 @@ def plot_drift(records, path, *, title="PCM conductance against time"):
     return save_figure(fig, path, columns)
 
 
+def plot_endurance(endurance, path):
+    """The conductance window against write cycles, with the failure budget.
+
+    Parameters
+    ----------
+    endurance : dict
+        ``summary["endurance"]`` of :func:`memsim.studies.demo.run_demo`.
+    path : str or Path
+    """
+    fig, ax = _figure(figsize=(6, 4))
+    n = np.asarray(endurance["cycles"])
+    ax.plot(n, np.asarray(endurance["g_max"]) * 1e6, label="g_max (low-resistance state)")
+    ax.plot(n, np.asarray(endurance["g_min"]) * 1e6, label="g_min (high-resistance state)")
+    if endurance["failure_cycles"]:
+        ax.axvline(endurance["failure_cycles"], color="k", ls=":", label="failure (stuck at g_min)")
+    ax.set(xscale="log", yscale="log", xlabel="write cycles per device",
+           ylabel="conductance (µS)", title=f"{endurance['preset']}: window against cycles")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return save_figure(fig, path, {k: endurance[k] for k in ("cycles", "g_min", "g_max")})
+
+
+def plot_retention(retention, path):
+    """Mean conductance of devices programmed to ``g_max`` against time, per temperature.
+
+    Parameters
+    ----------
+    retention : dict
+        ``summary["retention"]`` of :func:`memsim.studies.demo.run_demo`.
+    path : str or Path
+    """
+    fig, ax = _figure(figsize=(6, 4))
+    records = retention["records"]
+    for i, temp in enumerate(sorted({r["temperature"] for r in records})):
+        rows = [r for r in records if r["temperature"] == temp]
+        ax.plot([r["time"] for r in rows], [r["mean"] * 1e6 for r in rows], color=f"C{i}",
+                label=f"{temp:g} K")
+    ax.set(xscale="log", xlabel="time after the last write (s)", ylabel="conductance (µS)",
+           title=f"{retention['preset']} low-resistance state, HfOx retention fit")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    columns = {k: [r[k] for r in records] for k in ("temperature", "time", "mean", "std")}
+    return save_figure(fig, path, columns)
+
+
 def _ragged_mean(runs):
     n = max(r.size for r in runs)
     total, count = np.zeros(n), np.zeros(n)

@@ -24,6 +24,33 @@ a read returns the stored conductance.
 Programming to a target (open loop, as a pulse train from reset): the device
 starts at its own ``g_min`` and receives ``round(G_ltp^-1(g_target))`` LTP
 pulses on its own curve, with the cycle-to-cycle noise of that many pulses.
+
+Endurance and retention (Lammie, Rahimi Azghadi and Ielmini, "Empirical metal-oxide
+RRAM device endurance and retention model for deep learning simulations",
+Semicond. Sci. Technol. 36:065003, 2021; the forms as implemented in MemTorch,
+``memtorch/bh/nonideality/endurance_retention_models/empirical_metal_oxide_RRAM.py``).
+Every device counts its write cycles ``n``; memsim counts each pulse as one cycle
+(the data count full SET/RESET cycles, so this ages a device at least as fast).
+Beyond ``N_th = endurance_cycles`` the window closes as the model's gradual mode
+moves the on and off resistances::
+
+    R_on(n) = R_on (n / N_th)^k_on,   R_off(n) = R_off (n / N_th)^k_off      (n > N_th)
+    g_max(n) = g_max (n / N_th)^-k_on, g_min(n) = min(g_min (n / N_th)^-k_off, g_max(n))
+
+and a device whose cycles reach its budget ``B`` fails stuck at its ``g_min`` (the
+sudden mode's stable state, far above R_off). ``B = failure_cycles exp(s N(0, 1))``
+per device, drawn when the array is made; the lognormal spread ``s``
+(``failure_spread``) is memsim's form, and the presets ship ``s = 0`` because no
+source at hand measures it. A device that was programmed and then left alone
+loses conductance in its low-resistance state after a temperature-dependent onset
+(the gradual retention mode)::
+
+    Tc   = min(T_ref / T, 1),   t_th = p0 exp(p2 Tc)                        (s)
+    G(t) = max(G (t / t_th)^(-p3 p2 Tc), g_min)      for t > t_th and R < (R_on + R_off) / 2
+
+For ``T >= T_ref`` the onset is Arrhenius, ``t_th = p0 exp(E_a / k_B T)`` with
+``E_a = k_B T_ref p2``. ``t`` is the time since the last write; devices in their
+high-resistance state keep their conductance, as in the model.
 """
 
 from __future__ import annotations
@@ -37,10 +64,16 @@ from .._validation import as_generator, check_array, check_scalar
 from ..errors import InputError, InputTypeError
 from ._params import params_from_dict, params_to_dict
 from .base import Device
-from .faults import Faults
+from .faults import STUCK_MIN, Faults
 from .nonlinearity import a_norm_from_nl, check_nl, inverse_curve
 
 _MAX_REDRAWS = 100
+
+#: Retention fit of Ti/HfOx/TiN RRAM (Lammie et al., Semicond. Sci. Technol. 2021, as
+#: used in its reproduction code, coreylammie/SST-Reproducibility simulate_6C.py; fitted
+#: to bakes at 473-573 K): PulseParams fields that age low-resistance states.
+HFOX_RETENTION = {"retention_p0": 1.541e-13, "retention_p2": 63.43, "retention_p3": 0.04,
+                  "retention_t_ref": 298.0}
 
 
 @dataclass(frozen=True)
@@ -70,6 +103,23 @@ class PulseParams:
         Potentiation pulse amplitude (V) and width (s); 0 when unknown.
     v_ltd, t_ltd : float, default=0.0
         Depression pulse amplitude (V) and width (s); 0 when unknown.
+    endurance_cycles : float, default=0.0
+        ``N_th`` (cycles): the window starts closing after it; 0 is no endurance model.
+    endurance_exp_on, endurance_exp_off : float, default=0.0
+        ``k_on``, ``k_off``: exponents of the on and off resistances against cycles
+        (``k_on > 0`` and ``k_off < 0`` close the window).
+    failure_cycles : float, default=0.0
+        Median write cycles before a device fails stuck at ``g_min``; 0 is never.
+    failure_spread : float, default=0.0
+        ``s``: standard deviation of the log of the per-device budget.
+    retention_p0 : float, default=0.0
+        ``p0`` (s) of the retention onset; 0 is no retention model.
+    retention_p2, retention_p3 : float, default=0.0
+        ``p2`` and ``p3`` of the retention model (dimensionless).
+    retention_t_ref : float, default=298.0
+        ``T_ref`` (K), below which the onset no longer grows.
+    temperature : float, default=298.0
+        Operating temperature ``T`` (K).
     faults : Faults, default=Faults()
         Stuck-at fractions and target quantisation.
     """
@@ -88,6 +138,16 @@ class PulseParams:
     t_ltp: float = 0.0
     v_ltd: float = 0.0
     t_ltd: float = 0.0
+    endurance_cycles: float = 0.0
+    endurance_exp_on: float = 0.0
+    endurance_exp_off: float = 0.0
+    failure_cycles: float = 0.0
+    failure_spread: float = 0.0
+    retention_p0: float = 0.0
+    retention_p2: float = 0.0
+    retention_p3: float = 0.0
+    retention_t_ref: float = 298.0
+    temperature: float = 298.0
     faults: Faults = Faults()
 
     def __post_init__(self):
@@ -108,8 +168,13 @@ class PulseParams:
         check_scalar("c2c", self.c2c, low=0.0, high=1.0)
         for name in ("d2d_nl", "d2d_g_min", "d2d_g_max", "t_ltp", "t_ltd"):
             check_scalar(name, getattr(self, name), low=0.0)
-        for name in ("v_ltp", "v_ltd"):
+        for name in ("v_ltp", "v_ltd", "endurance_exp_on", "endurance_exp_off",
+                     "retention_p2", "retention_p3"):
             check_scalar(name, getattr(self, name))
+        for name in ("endurance_cycles", "failure_cycles", "failure_spread", "retention_p0"):
+            check_scalar(name, getattr(self, name), low=0.0)
+        for name in ("retention_t_ref", "temperature"):
+            check_scalar(name, getattr(self, name), low=0.0, low_inclusive=False)
         if not isinstance(self.faults, Faults):
             raise InputTypeError(f"faults must be a Faults instance, got {self.faults!r}")
 
@@ -163,6 +228,13 @@ class PulseState:
         Conductance bounds (S).
     stuck : ndarray of int8
         Fault codes (see :mod:`memsim.devices.faults`); stuck devices ignore pulses.
+    cycles : ndarray of int64
+        Write cycles (pulses) each device has taken.
+    budget : ndarray
+        Cycles at which each device fails (``inf``: never).
+    g_min0, g_max0 : ndarray
+        Bounds (S) of the fresh devices, before the window closes; ``g_min`` and
+        ``g_max`` are the present ones.
     pulses_applied : int
         Total number of pulses applied so far (for write energy).
     """
@@ -173,6 +245,10 @@ class PulseState:
     g_min: np.ndarray
     g_max: np.ndarray
     stuck: np.ndarray
+    cycles: np.ndarray
+    budget: np.ndarray
+    g_min0: np.ndarray
+    g_max0: np.ndarray
     pulses_applied: int = 0
 
 
@@ -200,6 +276,7 @@ class PulseDevice(Device):
         if not isinstance(params, PulseParams):
             raise InputTypeError(f"params must be PulseParams, got {params!r}")
         self.params = params
+        self.drifts = params.retention_p0 > 0.0
 
     def make(self, n_devices, seed):
         """Make ``n_devices`` fresh devices at their own ``g_min``.
@@ -223,8 +300,18 @@ class PulseDevice(Device):
         g = np.broadcast_to(g_min, (n,)).copy()
         p.faults.apply_stuck(g, stuck, np.broadcast_to(g_min, (n,)),
                              np.broadcast_to(g_max, (n,)))
+        budget = np.full(n, np.inf)
+        if p.failure_cycles:
+            # a stream of its own, so that the draws above are those of a model without it
+            spread = p.failure_spread * rng.spawn(1)[0].standard_normal(n) \
+                if p.failure_spread else 0.0
+            budget = p.failure_cycles * np.exp(spread) * np.ones(n)
+        g_min0, g_max0 = g_min, g_max
+        if p.endurance_cycles:      # every device's window closes at its own pace
+            g_min, g_max = (np.broadcast_to(b, (n,)).copy() for b in (g_min, g_max))
         return PulseState(g, np.ascontiguousarray(a_ltp), np.ascontiguousarray(a_ltd),
-                          g_min, g_max, stuck)
+                          g_min, g_max, stuck, np.zeros(n, dtype=np.int64), budget,
+                          g_min0, g_max0)
 
     def _draw_bounds(self, n, rng):
         p = self.params
@@ -269,7 +356,44 @@ class PulseDevice(Device):
             state.g, pulses, state.a_ltp, state.a_ltd, state.g_min, state.g_max,
             float(p.p_max_ltp), float(p.p_max_ltd), p.c2c * (p.g_max - p.g_min),
             stuck, rng.bit_generator)
+        live = state.stuck == 0
+        state.cycles += np.where(live, np.abs(pulses), 0)
+        self._wear(state)
         return state
+
+    def window(self, cycles, g_min=None, g_max=None):
+        """Conductance window ``(g_min(n), g_max(n))`` (S) after ``cycles`` write cycles
+        (module notes), of fresh bounds ``g_min``, ``g_max`` (default the nominal ones)."""
+        p = self.params
+        g_min = p.g_min if g_min is None else g_min
+        g_max = p.g_max if g_max is None else g_max
+        cycles = np.asarray(cycles, float)
+        ratio = (np.maximum(cycles / p.endurance_cycles, 1.0) if p.endurance_cycles
+                 else np.ones_like(cycles))
+        hi = g_max * ratio ** -p.endurance_exp_on
+        return np.minimum(g_min * ratio ** -p.endurance_exp_off, hi), hi
+
+    def _wear(self, state):
+        """Close the windows and fail the devices that their cycles say (module notes)."""
+        p = self.params
+        if p.endurance_cycles:
+            state.g_min[:], state.g_max[:] = self.window(state.cycles, state.g_min0,
+                                                         state.g_max0)
+            np.clip(state.g, state.g_min, state.g_max, out=state.g)
+        if p.failure_cycles:
+            failed = (state.cycles >= state.budget) & (state.stuck == 0)
+            if failed.any():
+                state.stuck[failed] = STUCK_MIN
+                state.g[failed] = np.broadcast_to(state.g_min, state.g.shape)[failed]
+
+    def retention_onset(self):
+        """``t_th`` (s): the time after a write from which low-resistance states lose
+        conductance at the operating temperature; ``inf`` without a retention model."""
+        p = self.params
+        if not p.retention_p0:
+            return float("inf")
+        return p.retention_p0 * np.exp(p.retention_p2 * min(p.retention_t_ref / p.temperature,
+                                                            1.0))
 
     def _check_pulses(self, state, pulses):
         arr = np.asarray(pulses)
@@ -309,16 +433,31 @@ class PulseDevice(Device):
         return self.apply_pulses(state, pulses, rng)
 
     def read(self, state, t=0.0, seed=None, *, compensate=False):
-        """Conductances (S) ``t`` seconds after the last write (no drift, no read noise)."""
-        check_scalar("t", t, low=0.0)
-        if compensate:
-            raise InputError("compensate applies to drifting devices; pulse devices "
-                             "have no drift model")
-        return self.conductances(state, t)
+        """Conductances (S) ``t`` seconds after the last write (no read noise);
+        ``compensate`` scales them by ``sum G(0) / sum G(t)`` (retention models only)."""
+        t = check_scalar("t", t, low=0.0)
+        if compensate and not self.drifts:
+            raise InputError("compensate applies to devices that change after a write; "
+                             "this pulse device has no retention model (retention_p0 = 0)")
+        g = self.conductances(state, t)
+        if compensate and g.sum() > 0.0:
+            g *= float(state.g.sum()) / float(g.sum())
+        return g
 
     def conductances(self, state, t):
-        """Conductances (S) at any time after the last write: the state's (a copy)."""
-        return state.g.copy()
+        """Conductances (S) ``t`` seconds after the last write: the state's, with the
+        retention loss of low-resistance states after the onset (module notes)."""
+        g = state.g.copy()
+        onset = self.retention_onset()
+        if t > onset:
+            p = self.params
+            lo = np.broadcast_to(state.g_min, g.shape)
+            hi = np.broadcast_to(state.g_max, g.shape)
+            low_resistance = g > 2.0 * lo * hi / (lo + hi)       # R < (R_on + R_off) / 2
+            tc = min(p.retention_t_ref / p.temperature, 1.0)
+            decayed = np.maximum(g * (t / onset) ** (-p.retention_p3 * p.retention_p2 * tc), lo)
+            g = np.where(low_resistance & (state.stuck == 0), decayed, g)
+        return g
 
     def __repr__(self):
         return f"PulseDevice({self.params!r})"

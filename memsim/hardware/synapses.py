@@ -247,19 +247,30 @@ class PulseSynapses(DigitalSynapses):
         self.counts["ltd_pulses"] += int(-pulses[pulses < 0].sum())
         self._read()
 
+    def wear(self):
+        """The devices' write cycles (programming pulses included) and failures:
+        ``{"devices", "max_cycles", "total_cycles", "failed"}``, ``failed`` counting the
+        devices whose cycles reached their budget (memsim.devices.pulse)."""
+        s = self.state
+        return {"devices": int(s.cycles.size), "max_cycles": int(s.cycles.max()),
+                "total_cycles": int(s.cycles.sum()),
+                "failed": int(np.count_nonzero(s.cycles >= s.budget))}
+
     def state_arrays(self):
         """Device conductances and parameters, the accumulator, the update count, w_max
         and the seed of the write noise."""
         s = self.state
         return {"g": s.g, "a_ltp": s.a_ltp, "a_ltd": s.a_ltd, "g_min": s.g_min,
-                "g_max": s.g_max, "stuck": s.stuck, "accumulator": self.accumulator,
+                "g_max": s.g_max, "stuck": s.stuck, "cycles": s.cycles, "budget": s.budget,
+                "g_min0": s.g_min0, "g_max0": s.g_max0, "accumulator": self.accumulator,
                 "n_updates": np.array(self.n_updates), "w_max": np.array(self.w_max),
                 "seed": np.array(self.seed)}
 
     def load_state_arrays(self, arrays):
         """Restore :meth:`state_arrays`."""
         self.state = PulseState(*(np.array(arrays[k]) for k in
-                                  ("g", "a_ltp", "a_ltd", "g_min", "g_max", "stuck")))
+                                  ("g", "a_ltp", "a_ltd", "g_min", "g_max", "stuck", "cycles",
+                                   "budget", "g_min0", "g_max0")))
         self.accumulator = np.array(arrays["accumulator"], float)
         self.n_updates = int(arrays["n_updates"])
         self.seed = int(arrays["seed"])

@@ -565,7 +565,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
                  "seconds": rows[-1][3] if rows else 0.0,
                  "final_mean_return": float(np.mean(recent)) if recent else None,
                  "window": window, "write_pulses": _write_pulses(agent),
-                 "write_joules": _write_joules(agent)})
+                 "write_joules": _write_joules(agent), "device_wear": _device_wear(agent)})
     _save(paths["policy"], paths["meta"], agent, meta, embed=_description(meta))
     return meta
 
@@ -573,6 +573,18 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
 def _write_pulses(agent):
     """Device write pulses so far (in-situ learning; 0 for other backends)."""
     return sum(s.counts.get("write_pulses", 0) for s in agent.syn.values())
+
+
+def _device_wear(agent):
+    """Write cycles per device (``max_cycles``, ``mean_cycles``) and ``failed_devices``
+    over every pulse-programmed matrix (in-situ learning); None for other backends."""
+    wear = [s.wear() for s in agent.syn.values() if hasattr(s, "wear")]
+    if not wear:
+        return None
+    devices = sum(w["devices"] for w in wear)
+    return {"devices": devices, "max_cycles": max(w["max_cycles"] for w in wear),
+            "mean_cycles": sum(w["total_cycles"] for w in wear) / devices,
+            "failed_devices": sum(w["failed"] for w in wear)}
 
 
 def _write_joules(agent):

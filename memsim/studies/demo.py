@@ -2,14 +2,18 @@
 
 It fits the pulse model to the measured RRAM ramps that memsim ships
 (:data:`memsim.devices.measured.MEASURED_RAMPS`), simulates PCM drift from 1 s
-to 1 year with and without compensation and every pulse preset, and writes a
-report folder: ``summary.json`` and the fitted device as a preset TOML; the
-command line adds the figures, each with its data (CSV) beside it.
+to 1 year with and without compensation, the relaxation of RRAM programmed by
+write-verify (``rram-wan2022``), every pulse preset, and the aging of a pulse
+device: its window against write cycles (``taox-hfox``'s HfOx endurance fit) and
+the retention of its low-resistance state at 298-573 K (the HfOx retention fit,
+:data:`memsim.devices.pulse.HFOX_RETENTION`). It writes a report folder:
+``summary.json`` and the fitted device as a preset TOML; the command line adds the
+figures, each with its data (CSV) beside it.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,9 +24,11 @@ from .._version import __version__
 from ..devices.fitting import fit_pulse_ramps
 from ..devices.measured import MEASURED_RAMPS, read_ramps
 from ..devices.presets import list_presets, load_preset, save_preset
+from ..devices.pulse import HFOX_RETENTION, PulseDevice
 from ..devices.simulate import ramp_traces, simulate_targets
 
 DRIFT_TIMES = (1.0, 3600.0, 86400.0, 2.592e6, 3.1536e7)   # 1 s, 1 h, 1 day, 30 days, 1 year
+RETENTION_TEMPERATURES = (298.0, 398.0, 473.0, 523.0, 573.0)   # K: room to the bakes fitted
 
 
 @dataclass(frozen=True)
@@ -104,6 +110,14 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
         key = "compensated" if comp else "uncompensated"
         summary["pcm_drift"][key] = records
 
+    say("simulating RRAM relaxation")
+    wan = load_preset("rram-wan2022").device()
+    summary["rram_relaxation"] = simulate_targets(
+        wan, np.array([5e-6, 10e-6, 20e-6, 30e-6, 38e-6]), times, 2000, seed + 4)
+
+    say("aging a pulse device")
+    summary["endurance"], summary["retention"] = _aging(load_preset("taox-hfox"), seed + 5)
+
     say("simulating pulse presets")
     summary["presets"] = {}
     for name in list_presets():
@@ -123,3 +137,29 @@ def run_demo(out_dir, *, seed=0, n_bootstrap=50, progress=None):
         }
     write_json(out / "summary.json", summary)
     return DemoResult(summary, out, fit, ltp, ltd, sim)
+
+
+def _aging(preset, seed):
+    """The window of ``preset`` against write cycles, and the retention of devices
+    programmed to its ``g_max`` at each of :data:`RETENTION_TEMPERATURES`."""
+    device = preset.device()
+    p = device.params
+    cycles = np.logspace(2, 7, 51)
+    g_min, g_max = device.window(cycles)
+    endurance = {"preset": preset.name, "cycles": cycles.tolist(), "g_min": g_min.tolist(),
+                 "g_max": g_max.tolist(), "failure_cycles": p.failure_cycles,
+                 "endurance_cycles": p.endurance_cycles}
+    times = np.logspace(0, 9, 37)
+    records, onsets = [], {}
+    for temperature in RETENTION_TEMPERATURES:
+        aged = PulseDevice(replace(p, temperature=temperature, **HFOX_RETENTION))
+        onsets[str(temperature)] = aged.retention_onset()
+        state = aged.program(np.full(2000, p.g_max), seed)
+        for t in times:
+            g = aged.conductances(state, float(t))
+            records.append({"temperature": temperature, "time": float(t),
+                            "mean": float(g.mean()), "std": float(g.std(ddof=1))})
+    retention = {"preset": preset.name, "fit": dict(HFOX_RETENTION), "onset_s": onsets,
+                 "records": records}
+    return endurance, retention
+

@@ -3,10 +3,12 @@ the task targets is a benchmark, not a test)."""
 
 import importlib
 import json
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
+from memsim.devices.presets import load_preset, save_preset
 from memsim.plots import plot_learning_curve
 from memsim.rl import Environment
 from memsim.rl.train import read_log
@@ -161,7 +163,6 @@ def test_task_defaults_apply_under_overrides(tmp_path):
 
 
 def test_greedy_check_gates_the_criterion(tmp_path, monkeypatch):
-    from dataclasses import replace
 
     from memsim.rl import envs
     monkeypatch.setitem(envs.TASKS, "cartpole", replace(envs.TASKS["cartpole"], target=0.0))
@@ -183,7 +184,6 @@ def test_greedy_check_gates_the_criterion(tmp_path, monkeypatch):
 
 def test_greedy_margin_raises_the_bar_of_the_check(tmp_path, monkeypatch):
     """The greedy check asks target + greedy_margin; a mean between the two fails."""
-    from dataclasses import replace
 
     from memsim.rl import envs
     monkeypatch.setitem(envs.TASKS, "cartpole", replace(envs.TASKS["cartpole"], target=0.0))
@@ -216,3 +216,29 @@ def test_greedy_check_stops_after_the_first_block_below_target():
     assert greedy_check(env, encoder, agent, 0, 5, 30, target=0.0)[1] == 30
     assert greedy_check(env, encoder, agent, 0, 5, 10, target=0.0)[0] == mean   # same seeds
     env.close()
+
+
+def test_in_situ_learning_counts_cycles_and_failures_and_resumes(tmp_path):
+    """A pulse device that wears out fast: train reports the cycles per device and the
+    failed devices, which equal a recount from the saved device states, and a
+    resumed run ends exactly where an uninterrupted one does."""
+    epiram = load_preset("epiram")
+    worn = replace(epiram, name="epiram-worn", params=replace(
+        epiram.params, endurance_cycles=20.0, endurance_exp_on=0.1, endurance_exp_off=-0.1,
+        failure_cycles=40.0, failure_spread=0.3))
+    save_preset(worn, tmp_path / "worn.toml")
+    config = SMALL + ['synapses.backend="pulse"', f'synapses.device="{tmp_path / "worn.toml"}"',
+                      "eprop.lr=0.05"]
+    whole = train("cartpole", tmp_path / "w.npz", seed=4, overrides=config, episodes=6)
+    train("cartpole", tmp_path / "p.npz", seed=4, overrides=config, episodes=3)
+    train("cartpole", tmp_path / "p.npz", seed=4, overrides=config, episodes=6)
+    with np.load(tmp_path / "w.npz") as a, np.load(tmp_path / "p.npz") as b:
+        assert all(np.array_equal(a[k], b[k]) for k in a.files)
+        cycles = np.concatenate([a[k].ravel() for k in a.files if k.endswith("/cycles")])
+        budget = np.concatenate([a[k].ravel() for k in a.files if k.endswith("/budget")])
+    wear = whole["device_wear"]
+    assert wear["devices"] == cycles.size and wear["max_cycles"] == cycles.max()
+    assert wear["mean_cycles"] == pytest.approx(cycles.mean())
+    assert wear["failed_devices"] == np.count_nonzero(cycles >= budget) > 0
+    digital = train("cartpole", tmp_path / "d.npz", seed=4, overrides=SMALL, episodes=1)
+    assert digital["device_wear"] is None
