@@ -491,8 +491,9 @@ def cmd_device_demo(args):
     relax = {r["time"]: r["std"] for r in summary["rram_relaxation"] if r["target"] == 20e-6}
     wear = summary["endurance"]
     window = [hi / lo for lo, hi in zip(wear["g_min"], wear["g_max"])]
-    held = {r["temperature"]: r["mean"] for r in summary["retention"]["records"]
-            if r["time"] == max(x["time"] for x in summary["retention"]["records"])}
+    kept = summary["retention"]["records"]
+    t_last = max(r["time"] for r in kept)
+    held = {r["temperature"]: r["mean"] for r in kept if r["time"] == t_last}
     fit = summary["ramp_fit"]
     lines = [f"memsim {__version__}: device demo, report in {args.out}/",
              f"RRAM ramp fit ({fit['data'].split(':')[0]} data):",
@@ -511,7 +512,7 @@ def cmd_device_demo(args):
               f"{window[20]:.1f} at {wear['cycles'][20]:.0e} cycles, {window[40]:.1f} at "
               f"{wear['cycles'][40]:.0e}; devices fail at {wear['failure_cycles']:.3g} cycles",
               f"{wear['preset']} at g_max, HfOx retention: conductance (µS) after "
-              f"{max(x['time'] for x in summary['retention']['records']):.0e} s: " + ", ".join(
+              f"{t_last:.0e} s: " + ", ".join(
                   f"{temp:g} K {g * 1e6:.1f}" for temp, g in held.items())]
     _emit(args, summary, "\n".join(lines))
 

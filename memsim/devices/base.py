@@ -78,3 +78,13 @@ class Device(ABC):
         """Apply signed pulse counts in place; models not programmed by pulses refuse."""
         raise InputError(f"{type(self).__name__} devices are not programmed by pulses "
                          f"(a pulse-programmed preset is: memsim device list)")
+
+
+def compensation_factor(reference, g_read):
+    """Global drift compensation of a device read: ``reference / sum|G(t)|``, where
+    ``reference`` (S) is the same sum right after programming."""
+    total = float(np.sum(np.abs(g_read)))
+    if total <= 0.0:
+        raise InputError("drift compensation needs a reference read with nonzero "
+                         "total conductance; every device read 0 S")
+    return reference / total

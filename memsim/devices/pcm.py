@@ -50,7 +50,7 @@ import numpy as np
 from .._validation import as_generator, check_array, check_scalar
 from ..errors import InputError, InputTypeError
 from ._params import params_from_dict, params_to_dict
-from .base import Device
+from .base import Device, compensation_factor
 from .faults import Faults
 
 SOURCE = ("Nandakumar et al., ICECS 2019, 'Phase-change memory models for deep learning "
@@ -301,11 +301,7 @@ class PCM(Device):
 
     def compensation_factor(self, state, g_read):
         """Global drift-compensation scale ``sum|G(0)| / sum|G(t)|`` (dimensionless)."""
-        total = float(np.sum(np.abs(g_read)))
-        if total <= 0.0:
-            raise InputError("drift compensation needs a reference read with nonzero "
-                             "total conductance; every device read 0 S")
-        return state.reference_read / total
+        return compensation_factor(state.reference_read, g_read)
 
     def drifted(self, state, t):
         """Noise-free conductances (S) at ``t`` (s): ``G_prog ((t + t0) / t0)^-nu``.

@@ -63,7 +63,7 @@ from .._kernels import _pulse
 from .._validation import as_generator, check_array, check_scalar
 from ..errors import InputError, InputTypeError
 from ._params import params_from_dict, params_to_dict
-from .base import Device
+from .base import Device, compensation_factor
 from .faults import STUCK_MIN, Faults
 from .nonlinearity import a_norm_from_nl, check_nl, inverse_curve
 
@@ -440,8 +440,8 @@ class PulseDevice(Device):
             raise InputError("compensate applies to devices that change after a write; "
                              "this pulse device has no retention model (retention_p0 = 0)")
         g = self.conductances(state, t)
-        if compensate and g.sum() > 0.0:
-            g *= float(state.g.sum()) / float(g.sum())
+        if compensate:
+            g *= compensation_factor(float(state.g.sum()), g)
         return g
 
     def conductances(self, state, t):

@@ -43,7 +43,7 @@ import numpy as np
 from .._validation import as_generator, check_array, check_scalar
 from ..errors import InputError, InputTypeError
 from ._params import params_from_dict, params_to_dict
-from .base import Device
+from .base import Device, compensation_factor
 from .faults import Faults
 
 
@@ -156,7 +156,6 @@ class RRAM(Device):
     """
 
     kind = "rram"
-    drifts = True
 
     def __init__(self, params):
         if not isinstance(params, RRAMParams):
@@ -167,17 +166,23 @@ class RRAM(Device):
     def spread(self, g_target, t):
         """Standard deviation (S) of ``G(t)`` around ``g_target`` (S) at ``t`` (s) after
         programming: the measured polynomials, the variance interpolated in ``ln t``."""
+        return np.sqrt(self._variance(g_target, t))
+
+    def _variance(self, g_target, t):
+        """``sigma^2(g_T, t)`` (S^2), evaluating only the polynomials ``t`` needs."""
         p = self.params
         x = np.asarray(g_target, dtype=np.float64) / p.x_ref
-        var = np.stack([np.maximum(np.polynomial.polynomial.polyval(x, poly), 0.0) ** 2
-                        for poly in p.sigma_coeff])
-        if len(p.sigma_times) == 1 or t <= p.sigma_times[0]:
-            return np.sqrt(var[0])
+
+        def var(k):
+            return np.maximum(np.polynomial.polynomial.polyval(x, p.sigma_coeff[k]), 0.0) ** 2
+
+        if t <= p.sigma_times[0]:
+            return var(0)
         if t >= p.sigma_times[-1]:
-            return np.sqrt(var[-1])
+            return var(len(p.sigma_times) - 1)
         k = int(np.searchsorted(p.sigma_times, t)) - 1
         w = np.log(t / p.sigma_times[k]) / np.log(p.sigma_times[k + 1] / p.sigma_times[k])
-        return np.sqrt((1.0 - w) * var[k] + w * var[k + 1])
+        return (1.0 - w) * var(k) + w * var(k + 1)
 
     def program(self, g_target, seed):
         """Program devices to target conductances.
@@ -209,7 +214,7 @@ class RRAM(Device):
         p = self.params
         g = state.g_prog.copy()
         if self.drifts and t > p.sigma_times[0]:
-            extra = self.spread(state.g_target, t) ** 2 - self.spread(state.g_target, 0.0) ** 2
+            extra = self._variance(state.g_target, t) - self._variance(state.g_target, 0.0)
             g += p.relaxation_scale * np.sqrt(np.maximum(extra, 0.0)) * state.xi
         np.maximum(g, 0.0, out=g)
         return p.faults.apply_stuck(g, state.stuck, p.g_min, p.g_max)
@@ -220,11 +225,7 @@ class RRAM(Device):
         t = check_scalar("t", t, low=0.0)
         g = self.conductances(state, t)
         if compensate:
-            total = float(g.sum())
-            if total <= 0.0:
-                raise InputError("drift compensation needs nonzero total conductance; every "
-                                 "device read 0 S")
-            g *= float(self.conductances(state, 0.0).sum()) / total
+            g *= compensation_factor(float(self.conductances(state, 0.0).sum()), g)
         return g
 
     def __repr__(self):
