@@ -40,6 +40,7 @@ extensions = [
     Extension("memsim._kernels._pulse", ["memsim/_kernels/_pulse.pyx"], **NPYRANDOM),
     Extension("memsim._kernels._circuit", ["memsim/_kernels/_circuit.pyx"], **PLAIN),
     Extension("memsim._kernels._snn", ["memsim/_kernels/_snn.pyx"], **SNN),
+    Extension("memsim._kernels._compact", ["memsim/_kernels/_compact.pyx"], **PLAIN),
 ]
 
 setup(

@@ -117,7 +117,7 @@ def cmd_device_show(args):
 def cmd_device_simulate(args):
     from .devices.presets import load_preset
     from .devices.simulate import simulate_targets
-    device = load_preset(args.name).device()
+    device = load_preset(args.name).cell_device()
     targets = _floats(args.targets, "--targets")
     times = _floats(args.times, "--times")
     records = simulate_targets(device, targets, times, args.samples, args.seed,
@@ -125,6 +125,59 @@ def cmd_device_simulate(args):
     text = "\n".join(f"target {r['target']:.4g} S  t {r['time']:.4g} s  mean {r['mean']:.5g} S"
                      f"  std {r['std']:.3g} S" for r in records)
     _emit(args, records, text)
+
+
+def _compact_model(name, what):
+    from .devices.presets import COMPACT_MODELS, load_preset
+    preset = load_preset(name)
+    if preset.model not in COMPACT_MODELS:
+        raise CLIError(f"{what} drives compact models with state ({', '.join(COMPACT_MODELS)}); "
+                       f"{name!r} is a {preset.model} preset")
+    return preset
+
+
+def cmd_device_iv(args):
+    from ._io import write_csv
+    preset = _compact_model(args.name, "memsim device iv")
+    check_output(args.out, "--out")
+    if args.plot:
+        from .plots import check_figure_path, data_path
+        if data_path(args.plot) != Path(args.out):
+            check_figure_path(args.plot, "--plot")
+    trace = preset.device().iv_loop(args.amplitude, args.frequency, args.cycles, args.points)
+    columns = {"time_s": trace.time, "voltage_V": trace.voltage[0],
+               "current_A": trace.current[0], "state": trace.state[0]}
+    write_csv(args.out, list(columns), zip(*(map(repr, map(float, c)) for c in columns.values())))
+    if args.plot:
+        from .plots import plot_iv_loop
+        plot_iv_loop(preset.name, columns, args.plot, state_name=preset.params.state_name)
+    i, x = trace.current[0], trace.state[0]
+    summary = {"preset": preset.name, "model": preset.model, "amplitude_V": args.amplitude,
+               "frequency_Hz": args.frequency, "cycles": args.cycles, "points": len(trace.time),
+               "state_min": float(x.min()), "state_max": float(x.max()),
+               "current_min_A": float(i.min()), "current_max_A": float(i.max()),
+               "steps": trace.stats, "out": str(args.out)}
+    _emit(args, summary, f"{preset.name} ({preset.model}): {args.cycles} cycles of "
+          f"{args.amplitude:g} V at {args.frequency:g} Hz, {len(trace.time)} points -> {args.out}\n"
+          f"  state {x.min():.4g} .. {x.max():.4g}   current {i.min():.4g} .. {i.max():.4g} A\n"
+          f"  {trace.stats['accepted']} steps accepted, {trace.stats['rejected']} rejected")
+
+
+def cmd_device_pulses(args):
+    from ._io import write_csv
+    preset = _compact_model(args.name, "memsim device pulses")
+    check_output(args.out, "--out")
+    runs = preset.device().pulse_ramp(args.amplitude, args.width, args.count, args.read_voltage,
+                                      n_devices=args.runs)
+    g = runs[0]
+    write_csv(args.out, [f"run{k + 1}" for k in range(len(runs))],
+              ([repr(float(v)) for v in row] for row in runs.T))
+    summary = {"preset": preset.name, "amplitude_V": args.amplitude, "width_s": args.width,
+               "count": args.count, "runs": len(runs), "read_voltage_V": args.read_voltage,
+               "g_first_S": float(g[0]), "g_last_S": float(g[-1]), "out": str(args.out)}
+    _emit(args, summary, f"{preset.name}: {args.count} pulses of {args.amplitude:g} V, "
+          f"{args.width:g} s; G at {args.read_voltage:g} V from {g[0]:.4g} S to {g[-1]:.4g} S "
+          f"-> {args.out} (conductances, S: memsim device fit reads it)")
 
 
 def cmd_device_fit(args):
@@ -178,18 +231,22 @@ def _load_npy(path, name):
 
 def _crossbar(args):
     """The Crossbar and voltages (batch, M) described by the common options."""
-    from .crossbar import Crossbar, Wires
+    from .crossbar import Crossbar
     from .devices.iv import iv_law
     g = check_array("--conductances", _load_npy(args.conductances, "--conductances"), ndim=2,
                     low=0.0)
     v = check_array("--voltages", _load_npy(args.voltages, "--voltages"))
-    if (args.r_row is None) != (args.r_col is None):
-        raise CLIError("--r-row and --r-col go together: give both (ohms per segment) "
-                       "or neither (ideal wiring)")
-    wires = None if args.r_row is None else Wires(args.r_row, args.r_col, args.r_driver,
-                                                 args.r_sense)
+    wires = _wires(args)
     iv = iv_law(args.iv, args.v0)
-    xb = Crossbar(g, wires, iv, args.solver)
+    access = None
+    if getattr(args, "cell", "passive") == "1t1r":
+        from .crossbar import AccessTransistor
+        missing = [f"--{k.replace('_', '-')}" for k in ("v_gate", "vth", "kp", "w_over_l")
+                   if getattr(args, k) is None]
+        if missing:
+            raise CLIError(f"--cell 1t1r needs the access transistor: give {', '.join(missing)}")
+        access = AccessTransistor(args.v_gate, args.vth, args.kp, args.w_over_l)
+    xb = Crossbar(g, wires, iv, args.solver, access=access)
     if np.ndim(v) == 1:
         v = np.asarray(v)[None, :]
     return xb, v
@@ -217,7 +274,7 @@ def cmd_crossbar_solve(args):
     ideal = v @ xb.g
     scale = np.linalg.norm(ideal)
     summary = {"out": str(args.out), "shape": [m, n], "batch": len(v),
-               "solver": xb.solver.value, "seconds": elapsed,
+               "solver": xb.solver.value, "cell": args.cell, "seconds": elapsed,
                "max_newton_or_cg_iterations": int(sol.n_iter.max()),
                "relative_residual": None if np.isnan(sol.residual) else sol.residual,
                "relative_deviation_from_ideal": (float(np.linalg.norm(sol.currents - ideal)
@@ -226,6 +283,57 @@ def cmd_crossbar_solve(args):
             f"{elapsed:.3g} s; currents (A) written to {args.out}, shape {sol.currents.shape}\n"
             f"deviation from the ideal product G^T V: "
             f"{summary['relative_deviation_from_ideal']:.3%}")
+    _emit(args, summary, text)
+
+
+def cmd_crossbar_write(args):
+    from .crossbar import write_pulse
+    preset = _compact_model(args.name, "memsim crossbar write")
+    model = preset.device()
+    shape = [int(v) for v in _floats(args.shape, "--shape")]
+    if len(shape) != 2 or min(shape) < 1:
+        raise CLIError(f"--shape must be M,N (rows, columns), got {args.shape!r}")
+    if args.states:
+        states = check_array("--states", _load_npy(args.states, "--states"), ndim=2)
+        if states.shape != tuple(shape):
+            raise CLIError(f"--states has shape {states.shape}, --shape says {tuple(shape)}")
+    else:
+        states = np.full(shape, model.params.x0 if args.state is None else args.state)
+    if args.out:
+        check_output(args.out, "--out", inputs=[args.states] if args.states else [])
+    wires = _wires(args)
+    columns = [int(c) for c in _floats(args.columns, "--columns")]
+    res = write_pulse(model, states, args.row, columns, args.v_write, args.width,
+                      scheme=args.scheme, wires=wires, steps=args.steps)
+    if args.out:
+        from ._io import write_bytes
+        write_bytes(args.out, lambda fh: np.save(fh, res.states))
+    half = np.zeros(res.states.shape, dtype=bool)
+    half[args.row, :] = True
+    half[:, columns] = True
+    half &= ~res.selected
+    v = res.voltages
+    summary = {"preset": preset.name, "shape": shape, "scheme": args.scheme,
+               "v_write_V": args.v_write, "width_s": args.width,
+               "selected_voltage_V": [float(v[res.selected].min()), float(v[res.selected].max())],
+               "half_selected_voltage_V": ([float(v[half].min()), float(v[half].max())]
+                                           if half.any() else None),
+               "disturbed": int(res.disturbed.sum()), "half_selected": int(half.sum()),
+               "selected_state_change": float(np.abs(res.states - states)[res.selected].max()),
+               "max_disturb_state_change": float(np.abs(res.states - states)[~res.selected].max()
+                                                 if (~res.selected).any() else 0.0),
+               "energy_cells_J": res.energy_cells, "energy_sources_J": res.energy_sources,
+               "out": args.out}
+    text = (f"{preset.name}: {args.scheme} write of row {args.row}, columns {columns}, "
+            f"{args.v_write:g} V for {args.width:g} s on a {shape[0]} x {shape[1]} array\n"
+            f"  selected cells see {v[res.selected].min():.4g}..{v[res.selected].max():.4g} V"
+            + (f", half-selected {v[half].min():.4g}..{v[half].max():.4g} V" if half.any()
+               else "") +
+            f"\n  disturbed {summary['disturbed']} of {res.states.size - res.selected.sum()} "
+            f"unselected cells (largest state change {summary['max_disturb_state_change']:.3g}"
+            f"); selected state change {summary['selected_state_change']:.3g}\n"
+            f"  energy: {res.energy_cells:.4g} J in the cells, {res.energy_sources:.4g} J from "
+            f"the drivers")
     _emit(args, summary, text)
 
 
@@ -244,17 +352,31 @@ def cmd_crossbar_map(args):
     _emit(args, info, text)
 
 
+def _wire_options(p, column_end):
+    p.add_argument("--r-row", type=float, metavar="OHMS", help="row-wire segment resistance")
+    p.add_argument("--r-col", type=float, metavar="OHMS", help="column-wire segment resistance")
+    p.add_argument("--r-driver", type=float, default=0.0, metavar="OHMS",
+                   help="row driver output resistance (default: %(default)s)")
+    p.add_argument("--r-sense", type=float, default=0.0, metavar="OHMS",
+                   help=f"{column_end} resistance (default: %(default)s)")
+
+
+def _wires(args):
+    """The Wires of --r-row/--r-col/--r-driver/--r-sense, or None (no wire resistance)."""
+    from .crossbar import Wires
+    if (args.r_row is None) != (args.r_col is None):
+        raise CLIError("--r-row and --r-col go together: give both (ohms per segment) "
+                       "or neither (ideal wiring)")
+    return None if args.r_row is None else Wires(args.r_row, args.r_col, args.r_driver,
+                                                args.r_sense)
+
+
 def _circuit_options(p):
     p.add_argument("--conductances", required=True, metavar="G.npy",
                    help="device conductances, S, shape (M rows, N columns)")
     p.add_argument("--voltages", required=True, metavar="V.npy",
                    help="row source voltages, V, shape (batch, M): one input per row")
-    p.add_argument("--r-row", type=float, metavar="OHMS", help="row-wire segment resistance")
-    p.add_argument("--r-col", type=float, metavar="OHMS", help="column-wire segment resistance")
-    p.add_argument("--r-driver", type=float, default=0.0, metavar="OHMS",
-                   help="driver output resistance (default: %(default)s)")
-    p.add_argument("--r-sense", type=float, default=0.0, metavar="OHMS",
-                   help="sense-amplifier input resistance (default: %(default)s)")
+    _wire_options(p, "sense-amplifier input")
     p.add_argument("--iv", choices=IV_LAWS, default="ohmic",
                    help="device I-V law (milo2021: Milo et al., IRPS 2021, within +-0.5 V)")
     p.add_argument("--v0", type=float, help="sinh characteristic voltage, V")
@@ -604,6 +726,32 @@ def build_parser():
     p.add_argument("--seed", type=int, default=0, help="random seed (default: %(default)s)")
     p.add_argument("--compensate", action="store_true", help="global drift compensation")
     p.set_defaults(func=cmd_device_simulate)
+    p = dsub.add_parser("iv", parents=[common], help="I-V loop of a compact model",
+                        description="Drive a compact model (vteam, yakopcic, stanford-pku) "
+                        "with AMPLITUDE sin(2 pi FREQUENCY t); CSV columns time_s, voltage_V, "
+                        "current_A, state.")
+    p.add_argument("name", help="compact-model preset name or path to a preset .toml")
+    p.add_argument("--amplitude", type=float, required=True, help="V")
+    p.add_argument("--frequency", type=float, required=True, help="Hz")
+    p.add_argument("--cycles", type=int, default=2, help="periods (default: %(default)s)")
+    p.add_argument("--points", type=int, default=200, help="output points per period")
+    p.add_argument("--out", required=True, help="CSV file to write")
+    p.add_argument("--plot", help="write the I-V loop and state figure here (its data as .csv)")
+    p.set_defaults(func=cmd_device_iv)
+    p = dsub.add_parser("pulses", parents=[common], help="pulse ramp of a compact model",
+                        description="COUNT rectangular pulses of AMPLITUDE for WIDTH each; the "
+                        "conductance read at --read-voltage before and after every pulse, as "
+                        "a ramp CSV that memsim device fit reads (one column per run, S).")
+    p.add_argument("name", help="compact-model preset name or path to a preset .toml")
+    p.add_argument("--amplitude", type=float, required=True, help="V (sign sets the direction)")
+    p.add_argument("--width", type=float, required=True, help="pulse width, s")
+    p.add_argument("--count", type=int, required=True, help="number of pulses")
+    p.add_argument("--read-voltage", type=float, default=0.1, help="V (default: %(default)s)")
+    p.add_argument("--runs", type=int, default=2,
+                   help="ramps written, one column each (the fit needs 2; the models are "
+                   "deterministic, so they repeat exactly; default: %(default)s)")
+    p.add_argument("--out", required=True, help="CSV file to write")
+    p.set_defaults(func=cmd_device_pulses)
     p = dsub.add_parser("fit", parents=[common], help="fit the pulse model to measured ramps",
                         description="Fit g_min, g_max, NL LTP/LTD and c2c to measured ramps "
                         "(CSV: one column per run, one row per pulse), with bootstrap "
@@ -675,9 +823,38 @@ def build_parser():
                         "+ r_sense at virtual ground. Without --r-row/--r-col the wiring is "
                         "ideal.")
     _circuit_options(p)
+    p.add_argument("--cell", choices=["passive", "1t1r"], default="passive",
+                   help="passive: the device alone; 1t1r: the device in series with an NMOS "
+                   "access transistor (level-1 MOSFET, Shichman-Hodges) to the column")
+    p.add_argument("--v-gate", type=float, metavar="V", help="1t1r: gate (word-line) voltage")
+    p.add_argument("--vth", type=float, metavar="V", help="1t1r: threshold voltage")
+    p.add_argument("--kp", type=float, metavar="A/V2",
+                   help="1t1r: process transconductance mu_n C_ox")
+    p.add_argument("--w-over-l", type=float, metavar="X", help="1t1r: transistor W/L")
     p.add_argument("--out", required=True, metavar="I.npy",
                    help="currents, A, shape (batch, N) (written only on success)")
     p.set_defaults(func=cmd_crossbar_solve)
+    p = csub.add_parser("write", parents=[common], help="a V/2 or V/3 write on a passive array",
+                        description="One write pulse on a passive array of compact-model cells "
+                        "(vteam, yakopcic, stanford-pku): the selected row at V, its selected "
+                        "columns at 0 V, the other lines biased by the scheme; prints the "
+                        "voltages the selected and half-selected cells see, the disturbed "
+                        "cells and the energy.")
+    p.add_argument("name", help="compact-model preset name or path to a preset .toml")
+    p.add_argument("--shape", required=True, metavar="M,N", help="rows, columns")
+    p.add_argument("--row", type=int, required=True, help="the selected row")
+    p.add_argument("--columns", required=True, metavar="J[,K...]", help="its selected columns")
+    p.add_argument("--v-write", type=float, required=True, metavar="V", help="write voltage")
+    p.add_argument("--width", type=float, required=True, metavar="S", help="pulse width")
+    p.add_argument("--scheme", choices=["v/2", "v/3"], default="v/3",
+                   help="biasing of the unselected lines (default: %(default)s)")
+    p.add_argument("--state", type=float, help="every cell's initial state (default: the "
+                   "preset's)")
+    p.add_argument("--states", metavar="X.npy", help="initial states, shape (M, N)")
+    _wire_options(p, "column driver output")
+    p.add_argument("--steps", type=int, default=8, help="circuit solves per pulse")
+    p.add_argument("--out", metavar="X.npy", help="write the states after the pulse here")
+    p.set_defaults(func=cmd_crossbar_write)
     p = csub.add_parser("map", parents=[common], help="voltage and current maps of an array",
                         description="Row-wire, column-wire and device voltages and device "
                         "currents of one input, as images (data beside the figure as CSV).")

@@ -183,6 +183,34 @@ def plot_endurance(endurance, path):
     return save_figure(fig, path, {k: endurance[k] for k in ("cycles", "g_min", "g_max")})
 
 
+def plot_iv_loop(name, columns, path, *, state_name="state"):
+    """A compact model's current against voltage (the pinched loop) and its state
+    against time.
+
+    Parameters
+    ----------
+    name : str
+        The preset, for the title.
+    columns : dict
+        ``time_s``, ``voltage_V``, ``current_A``, ``state`` (the figure's data).
+    path : str or Path
+    state_name : str
+        The state variable and its unit, for the axis.
+    """
+    fig, (ax_iv, ax_x) = _figure(1, 2, figsize=(10, 4))
+    v, i = np.asarray(columns["voltage_V"]), np.asarray(columns["current_A"])
+    ax_iv.plot(v, i * 1e3, lw=1)
+    ax_iv.set(xlabel="voltage (V)", ylabel="current (mA)", title=f"{name}: I-V loop")
+    ax_iv.axhline(0, color="k", lw=0.5)
+    ax_iv.axvline(0, color="k", lw=0.5)
+    t = np.asarray(columns["time_s"])
+    ax_x.plot(t, columns["state"], lw=1)
+    ax_x.set(xlabel="time (s)", ylabel=state_name, title="state against time")
+    ax_x.ticklabel_format(axis="both", style="sci", scilimits=(-2, 3))
+    fig.tight_layout()
+    return save_figure(fig, path, columns)
+
+
 def plot_retention(retention, path):
     """Mean conductance of devices programmed to ``g_max`` against time, per temperature.
 

@@ -1,5 +1,6 @@
 """Every CLI command run as a user would: a subprocess of the installed `memsim`."""
 
+import csv
 import json
 import re
 import signal
@@ -28,8 +29,10 @@ def ok(*args, **kw):
 
 @pytest.mark.parametrize("args", [[], ["run"], ["device"], ["device", "demo"], ["device", "list"],
                                   ["device", "show"], ["device", "simulate"],
-                                  ["device", "fit"], ["device", "fit-drift"],
+                                  ["device", "fit"], ["device", "fit-drift"], ["device", "iv"],
+                                  ["device", "pulses"],
                                   ["crossbar"], ["crossbar", "solve"], ["crossbar", "map"],
+                                  ["crossbar", "write"],
                                   ["energy"], ["train"], ["evaluate"], ["sweep"]])
 def test_help_on_every_command(args):
     res = ok(*args, "--help")
@@ -148,6 +151,37 @@ def test_device_demo_writes_report(tmp_path):
                  "fitted-rram.toml"):
         assert (tmp_path / "report" / name).is_file()
     ok("device", "show", str(tmp_path / "report" / "fitted-rram.toml"))
+    _check_aging_figures(tmp_path / "report", summary)
+
+
+def _check_aging_figures(report, summary):
+    """The demo's relaxation, endurance and retention figures and their data against
+    the models' own statements: spread grows, window closes only past N_th, onset is
+    Arrhenius in 1/T and nothing decays before it."""
+    for name in ("rram_relaxation", "endurance", "retention"):
+        assert (report / f"{name}.png").is_file() and (report / f"{name}.csv").is_file()
+    relax = {r["time"]: r["std"] for r in summary["rram_relaxation"] if r["target"] == 20e-6}
+    assert relax[1.0] < relax[86400.0] < 2.5 * relax[1.0]
+
+    end = summary["endurance"]
+    cycles, g_max = np.array(end["cycles"]), np.array(end["g_max"])
+    fresh = cycles <= end["endurance_cycles"]
+    assert np.all(g_max[fresh] == g_max[0]) and np.all(np.diff(g_max[~fresh]) < 0)
+    with open(report / "endurance.csv", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == len(cycles)
+
+    ret = summary["retention"]
+    temps = sorted(float(k) for k in ret["onset_s"])
+    onsets = np.array([ret["onset_s"][str(t)] for t in temps])
+    fit = ret["fit"]
+    # onset = p0 exp(p2 T_ref / T) for T >= T_ref: ln(onset) is linear in 1/T with slope p2 T_ref
+    slope = np.polyfit(1.0 / np.array(temps), np.log(onsets), 1)[0]
+    assert slope == pytest.approx(fit["retention_p2"] * fit["retention_t_ref"], rel=1e-9)
+    hot = [r for r in ret["records"] if r["temperature"] == temps[-1]]
+    before = [r["mean"] for r in hot if r["time"] < onsets[-1]]
+    after = [r["mean"] for r in hot if r["time"] > 10 * onsets[-1]]
+    assert before and after and max(after) < min(before) == max(before)
 
 
 def test_main_job_small_config_and_resume(tmp_path):
@@ -315,3 +349,63 @@ def test_train_and_evaluate_commands(tmp_path):
     assert bad.returncode == 2 and "environment must be one of" in bad.stderr
     bad = memsim("evaluate", "missing.npz", cwd=tmp_path)
     assert bad.returncode == 2 and "'missing.npz': no such file" in bad.stderr
+
+
+def test_device_iv_and_pulses_write_what_device_fit_reads(tmp_path):
+    iv = tmp_path / "iv.csv"
+    res = ok("device", "iv", "stanford-pku", "--amplitude", "1.6", "--frequency", "1e5",
+             "--cycles", "2", "--points", "100", "--out", str(iv), "--plot",
+             str(tmp_path / "iv.png"), "--json")
+    summary = json.loads(res.stdout)
+    with open(iv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["time_s", "voltage_V", "current_A", "state"] and len(rows) == 201
+    assert summary["state_min"] == pytest.approx(0.2e-9)
+    assert summary["state_max"] == pytest.approx(1.7e-9)
+    assert (tmp_path / "iv.png").is_file()
+    for name, amp in (("set", "1.6"), ("reset", "-1.3")):
+        ok("device", "pulses", "stanford-pku", "--amplitude", amp, "--width", "1e-9",
+           "--count", "40", "--out", str(tmp_path / f"{name}.csv"))
+    fit = json.loads(ok("device", "fit", "--ltp", str(tmp_path / "set.csv"), "--ltd",
+                        str(tmp_path / "reset.csv"), "--bootstrap", "5", "--json").stdout)
+    assert fit["levels"] == 40 and fit["g_max"] > fit["g_min"] > 0
+    bad = memsim("device", "iv", "pcm", "--amplitude", "1", "--frequency", "1", "--out",
+                 str(tmp_path / "x.csv"))
+    assert bad.returncode == 2 and "compact models" in bad.stderr
+    assert not (tmp_path / "x.csv").exists()
+    bad = memsim("device", "simulate", "vteam", "--targets", "1e-3", "--times", "0")
+    assert bad.returncode == 2 and "compact model" in bad.stderr
+
+
+def test_crossbar_solve_1t1r_cells_match_the_reference(tmp_path):
+    from memsim.crossbar import Wires
+    from memsim.crossbar._reference import one_t_one_r_solve
+    from memsim.devices.iv import Ohmic
+    rng = np.random.default_rng(4)
+    g, v = rng.uniform(1e-5, 2e-3, (6, 5)), rng.uniform(0.0, 0.8, (2, 6))
+    np.save(tmp_path / "g.npy", g)
+    np.save(tmp_path / "v.npy", v)
+    base = ["crossbar", "solve", "--conductances", str(tmp_path / "g.npy"), "--voltages",
+            str(tmp_path / "v.npy"), "--r-row", "1", "--r-col", "1", "--cell", "1t1r",
+            "--v-gate", "0.7", "--out", str(tmp_path / "i.npy")]
+    bad = memsim(*base)
+    assert bad.returncode == 2 and "--vth, --kp, --w-over-l" in bad.stderr
+    summary = json.loads(ok(*base, "--vth", "0.4", "--kp", "2e-4", "--w-over-l", "2",
+                            "--json").stdout)
+    assert summary["cell"] == "1t1r" and summary["solver"] == "nonlinear"
+    ref = one_t_one_r_solve(g, v, Wires(1.0, 1.0), Ohmic(), 0.7, 0.4, 2e-4, 2.0)[0]
+    np.testing.assert_allclose(np.load(tmp_path / "i.npy"), ref, rtol=1e-9)
+
+
+def test_crossbar_write_counts_the_disturbed_half_selected_cells(tmp_path):
+    base = ["crossbar", "write", "yakopcic", "--shape", "4,5", "--row", "1", "--columns", "2",
+            "--v-write", "0.4", "--width", "1e-4", "--json"]
+    v2 = json.loads(ok(*base, "--scheme", "v/2").stdout)
+    assert v2["half_selected_voltage_V"] == [pytest.approx(0.2), pytest.approx(0.2)]
+    assert v2["disturbed"] == v2["half_selected"] == 7
+    v3 = json.loads(ok(*base, "--scheme", "v/3", "--out", str(tmp_path / "x.npy")).stdout)
+    assert v3["disturbed"] == 0 and v3["selected_state_change"] > 0.05
+    assert np.load(tmp_path / "x.npy").shape == (4, 5)
+    bad = memsim("crossbar", "write", "pcm", "--shape", "4,5", "--row", "1", "--columns", "2",
+                 "--v-write", "0.4", "--width", "1e-4")
+    assert bad.returncode == 2 and "compact models" in bad.stderr

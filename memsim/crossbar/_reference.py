@@ -52,8 +52,9 @@ def assemble(shape, wires):
     return a_wire, b_dev, row[:, 0].copy(), col[-1, :].copy()
 
 
-def linear_solve(g, voltages, wires):
-    """Ohmic array: SuperLU factorisation once, one solve per input.
+def linear_solve(g, voltages, wires, column_voltages=None):
+    """Ohmic array: SuperLU factorisation once, one solve per input; columns held at
+    ``column_voltages`` (batch, N) through ``r_col + r_sense`` (default 0 V).
 
     Returns ``(currents (batch, N) in A, node voltages (batch, 2MN) in V)``.
     """
@@ -62,12 +63,15 @@ def linear_solve(g, voltages, wires):
     g0, _, _, gend = wires.conductances
     lu = spla.splu((a_wire + b_dev.T @ sp.diags(g.ravel()) @ b_dev).tocsc())
     voltages = np.atleast_2d(voltages)
+    cols = (np.zeros((len(voltages), len(sense))) if column_voltages is None
+            else np.broadcast_to(np.atleast_2d(column_voltages), (len(voltages), len(sense))))
     nodes = np.empty((len(voltages), a_wire.shape[0]))
-    for k, v in enumerate(voltages):
+    for k, (v, c) in enumerate(zip(voltages, cols)):
         s = np.zeros(a_wire.shape[0])
         s[drive] = g0 * v
+        s[sense] += gend * c
         nodes[k] = lu.solve(s)
-    return gend * nodes[:, sense], nodes
+    return gend * (nodes[:, sense] - cols), nodes
 
 
 def nonlinear_solve(g, voltages, wires, iv, *, rtol=1e-11, maxiter=100):
@@ -110,5 +114,87 @@ def nonlinear_solve(g, voltages, wires, iv, *, rtol=1e-11, maxiter=100):
             x -= step
             if np.linalg.norm(step) <= 4 * np.finfo(float).eps * np.linalg.norm(x):
                 break  # at rounding level: the absolute voltages cannot improve
+        steps[k] = it
+    return gend * nodes[:, sense], nodes, steps
+
+
+def one_t_one_r_solve(g, voltages, wires, iv, v_gate, vth, kp, w_over_l, *, rtol=1e-12,
+                      maxiter=100):
+    """1T1R array with every internal node an unknown (3 M N of them): Newton's method
+    with a direct sparse solve per step, written apart from memsim.crossbar.cells.
+
+    Cell (i, j): the device joins row node (i, j) to internal node
+    ``2 M N + i N + j``; a level-1 NMOS (Shichman-Hodges, lambda = 0) joins the
+    internal node to column node (i, j), gate at ``v_gate``, the lower of its two
+    channel terminals acting as source. Each input starts from rows at their source
+    voltage, internal nodes at the row voltage, columns at ground. Returns
+    ``(currents (batch, N), nodes (batch, 3MN), newton_steps)``.
+    """
+    g = np.asarray(g, float)
+    m, n = g.shape
+    mn = m * n
+    a_wire, b_dev, drive, sense = assemble(g.shape, wires)
+    g0, _, _, gend = wires.conductances
+    a_full = sp.block_diag([a_wire, sp.csr_matrix((mn, mn))]).tocsr()
+    beta = kp * w_over_l
+    rows, cols, mids = np.arange(mn), mn + np.arange(mn), 2 * mn + np.arange(mn)
+
+    def channel(v1, v2):
+        """Current from node voltage v1 to v2 through the channel, d/dv1, d/dv2."""
+        hi_, lo_ = np.maximum(v1, v2), np.minimum(v1, v2)
+        over = v_gate - lo_ - vth
+        vds = hi_ - lo_
+        i = np.zeros_like(v1)
+        d_hi = np.zeros_like(v1)
+        d_lo = np.zeros_like(v1)
+        lin = (over > 0) & (vds < over)
+        sat = (over > 0) & (vds >= over)
+        i[lin] = beta * (over[lin] * vds[lin] - vds[lin] ** 2 / 2)
+        d_hi[lin] = beta * (over[lin] - vds[lin])
+        d_lo[lin] = -beta * over[lin]
+        i[sat] = beta * over[sat] ** 2 / 2
+        d_lo[sat] = -beta * over[sat]
+        forward = v1 >= v2
+        return (np.where(forward, i, -i), np.where(forward, d_hi, -d_lo),
+                np.where(forward, d_lo, -d_hi))
+
+    voltages = np.atleast_2d(voltages)
+    nodes = np.zeros((len(voltages), 3 * mn))
+    steps = np.zeros(len(voltages), dtype=int)
+    gg = g.ravel()
+    for k, v in enumerate(voltages):
+        s = np.zeros(3 * mn)
+        s[drive] = g0 * v
+        x = nodes[k]
+        x[:mn] = np.repeat(v, n)
+        x[2 * mn:] = np.repeat(v, n)
+
+        def residual(x):
+            i_mem = iv.current(gg, x[rows] - x[mids])
+            i_ch, d1, d2 = channel(x[mids], x[cols])
+            f = a_full @ x - s
+            f[rows] += i_mem
+            f[mids] += i_ch - i_mem
+            f[cols] -= i_ch
+            return f, i_mem, i_ch, d1, d2
+
+        f = residual(x)[0]
+        scale = np.linalg.norm(f)
+        for it in range(maxiter + 1):
+            f, _, _, d1, d2 = residual(x)
+            if np.linalg.norm(f) <= rtol * scale:
+                break
+            if it == maxiter:
+                raise RuntimeError(f"reference 1T1R Newton did not converge for input {k}: "
+                                   f"relative residual {np.linalg.norm(f) / scale:.3e}")
+            a = iv.conductance(gg, x[rows] - x[mids])
+            r = np.concatenate([rows, rows, mids, mids, mids, mids, cols, cols])
+            c = np.concatenate([rows, mids, rows, mids, mids, cols, mids, cols])
+            val = np.concatenate([a, -a, -a, a, d1, d2, -d1, -d2])
+            jac = a_full + sp.csr_matrix((val, (r, c)), shape=(3 * mn, 3 * mn))
+            step = spla.spsolve(jac.tocsc(), f)
+            x -= step
+            if np.linalg.norm(step) <= 4 * np.finfo(float).eps * np.linalg.norm(x):
+                break
         steps[k] = it
     return gend * nodes[:, sense], nodes, steps

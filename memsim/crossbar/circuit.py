@@ -65,7 +65,9 @@ import numpy as np
 from .._cancellable import run_cancellable
 from .._kernels import _circuit
 from .._validation import check_array, check_choice, check_memory, check_scalar
+from ..devices.compact import StateIV
 from ..devices.iv import Ohmic, Sinh, StatePolynomial
+from .cells import AccessTransistor, cell_currents
 from ..errors import ConvergenceError, FactorizationError, InputError, InputTypeError
 
 #: Arrays with fewer columns than this build K with single-threaded BLAS: the
@@ -130,6 +132,34 @@ def _pcg(g, conductances, b, x, tol, maxiter):
     """The preconditioned CG kernel on ``A x = b`` (in place); Ctrl-C stops it."""
     return run_cancellable(_circuit.pcg, g, *conductances, b, x, tol, maxiter,
                            threaded=2.0 * g.size >= THREAD_NODES)
+
+
+def _line_search(residual, u, step, res):
+    """Backtracking along a Newton ``step`` from ``u``: the first of alpha = 1, 1/2, ...
+    whose residual norm falls below ``(1 - 1e-4 alpha) res`` (Armijo). ``residual``
+    returns a tuple whose first item is the residual. Returns ``(u + alpha step,
+    residual's tuple, its norm)``, or None when no step decreases it."""
+    alpha = 1.0
+    while True:
+        trial = u + alpha * step
+        out = residual(trial)
+        res_trial = np.linalg.norm(out[0])
+        if res_trial <= (1.0 - 1e-4 * alpha) * res or alpha < 1e-10:
+            break
+        alpha *= 0.5
+    if not np.isfinite(res_trial) or res_trial >= res:
+        return None
+    return trial, out, res_trial
+
+
+def _out_of_steps(res, b_norm, it, tol, rtol, atol):
+    return (f"residual {res:.3e} A (relative {res / b_norm:.3e}) after {it} Newton steps; "
+            f"asked {tol:.3e} A (rtol={rtol:g}, atol={atol:g})")
+
+
+def _stalled(res, b_norm, it):
+    return (f"stalled at residual {res:.3e} A (relative {res / b_norm:.3e}) after {it} "
+            f"Newton steps: the line search found no decrease")
 
 
 class Solver(str, enum.Enum):
@@ -266,6 +296,10 @@ class Crossbar:
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
         "auto" picks nonlinear for non-ohmic devices, and for ohmic ones
         ideal without wires, linear with them.
+    access : AccessTransistor or None, default=None
+        None: passive cells (the device alone joins row and column node).
+        An :class:`~memsim.crossbar.cells.AccessTransistor`: 1T1R cells
+        (:mod:`memsim.crossbar.cells`), solved by the nonlinear solver.
 
     Examples
     --------
@@ -278,18 +312,27 @@ class Crossbar:
     True
     """
 
-    def __init__(self, conductances, wires=None, iv=None, solver="auto"):
+    def __init__(self, conductances, wires=None, iv=None, solver="auto", access=None):
         self.g = check_array("conductances", conductances, ndim=2, low=0.0)
         self.g.setflags(write=False)
         if wires is not None and not isinstance(wires, Wires):
             raise InputTypeError(f"wires must be a memsim.crossbar.Wires or None, got {wires!r}")
         self.wires = wires
         iv = Ohmic() if iv is None else iv
-        if not isinstance(iv, (Ohmic, Sinh, StatePolynomial)):
+        if not isinstance(iv, (Ohmic, Sinh, StatePolynomial, StateIV)):
             raise InputTypeError(f"iv must be an I-V law of memsim.devices.iv (Ohmic, Sinh, "
-                                 f"StatePolynomial), got {iv!r}")
+                                 f"StatePolynomial) or a compact model's StateIV, got {iv!r}")
         self.iv = iv
-        self.solver = resolve_solver(solver, wires, iv)
+        if access is not None and not isinstance(access, AccessTransistor):
+            raise InputTypeError(f"access must be a memsim.crossbar.AccessTransistor or None "
+                                 f"(passive cells), got {access!r}")
+        self.access = access
+        if access is not None and check_choice("solver", solver, SOLVERS) not in (
+                "auto", "nonlinear"):
+            raise InputError(f"solver {solver!r} cannot solve 1T1R cells (the access "
+                             f"transistor is nonlinear); use 'auto' or 'nonlinear'")
+        self.solver = Solver.NONLINEAR if access is not None else resolve_solver(solver, wires,
+                                                                                    iv)
         self._k = None
         self._y = None
 
@@ -364,14 +407,19 @@ class Crossbar:
             self.driving_point_matrix()
         return self
 
-    def solve(self, voltages, *, return_voltages=False, return_driver_currents=False,
-              rtol=RTOL, atol=0.0, maxiter=None, check=True):
+    def solve(self, voltages, *, column_voltages=None, return_voltages=False,
+              return_driver_currents=False, rtol=RTOL, atol=0.0, maxiter=None, check=True):
         """Column currents (A) for a batch of row voltages.
 
         Parameters
         ----------
         voltages : array_like, shape (batch, M) or (M,)
             Source voltage of every row driver (V), one input per row.
+        column_voltages : array_like, shape (batch, N) or (N,), optional
+            Voltage at which each column's end is held (V): a write driver's
+            bias (:mod:`memsim.crossbar.writes`) instead of the sense amplifier's
+            virtual ground (0 V, the default). ``currents`` is then the current
+            into each column's driver.
         return_voltages : bool, default=False
             Also return the row- and column-wire node voltages.
         return_driver_currents : bool, default=False
@@ -408,34 +456,55 @@ class Crossbar:
         if v.ndim != 2 or v.shape[1] != m:
             raise InputError(f"voltages must have shape (batch, {m}) or ({m},) for an "
                              f"array of {m} rows, got shape {np.shape(voltages)}")
+        c = None
+        if column_voltages is not None:
+            c = check_array("column_voltages", column_voltages)
+            if c.ndim == 1:
+                c = c[None, :]
+            if c.ndim != 2 or c.shape[1] != n or len(c) not in (1, len(v)):
+                raise InputError(f"column_voltages must have shape (batch, {n}) or ({n},) for "
+                                 f"an array of {n} columns, got shape {np.shape(column_voltages)}")
+            c = np.broadcast_to(c, (len(v), n))
         rtol, atol, maxiter = check_tolerances(rtol, atol, maxiter)
         if isinstance(self.iv, StatePolynomial):
-            self.iv.check_voltages(v)
+            self.iv.check_voltages(v if c is None else v[:, :, None] - c[:, None, :])
         return self._solve(v, return_voltages, return_driver_currents, rtol, atol, maxiter,
-                           check)
+                           check, c)
 
     def _solve(self, v, return_voltages, return_driver_currents, rtol, atol, maxiter,
-               check=True):
-        """:meth:`solve` of checked voltages (batch, M): the tiles' hot path."""
+               check=True, c=None):
+        """:meth:`solve` of checked voltages (batch, M) and column voltages (batch, N)
+        or None (virtual ground): the tiles' hot path."""
         if self.wires is None or self.solver is Solver.IDEAL:
-            sol = self._solve_ideal_wiring(v, return_voltages, return_driver_currents)
-        elif (self.solver is Solver.LINEAR and not return_voltages
+            sol = self._solve_ideal_wiring(v, return_voltages, return_driver_currents, c)
+        elif (self.solver is Solver.LINEAR and not return_voltages and c is None
                 and (self._k is not None or len(v) >= MATRIX_BATCH)):
             drive = v @ self.driving_point_matrix().T if return_driver_currents else None
             sol = CircuitSolution(v @ self.effective_matrix().T, True,
                                   np.zeros(len(v), dtype=np.int64), float("nan"),
                                   driver_currents=drive)
         else:
-            sol = self._solve_nodal(v, return_voltages, rtol, atol, maxiter, check)
+            sol = self._solve_nodal(v, return_voltages, rtol, atol, maxiter, check, c)
             if not return_driver_currents:
                 sol = replace(sol, driver_currents=None)
         return sol
 
-    def _solve_ideal_wiring(self, v, return_voltages, return_driver_currents):
-        """No wire resistance: every device sees its row's source voltage."""
+    def _solve_ideal_wiring(self, v, return_voltages, return_driver_currents, c=None):
+        """No wire resistance: every device sees its row's source voltage (less its
+        column's, when the columns are biased)."""
         m, n = self.shape
         drive = None
-        if isinstance(self.iv, Ohmic):
+        if self.access is not None or (c is not None and np.any(c)):
+            cols = np.zeros((len(v), n)) if c is None else c
+            currents, drive = np.empty((len(v), n)), np.empty((len(v), m))
+            for k, (vk, ck) in enumerate(zip(v, cols)):
+                i_dev = (self.iv.current(self.g, vk[:, None] - ck[None, :]) if self.access is None
+                         else cell_currents(self.g, self.iv, self.access, vk[:, None],
+                                            ck[None, :])[0])
+                currents[k] = i_dev.sum(axis=0)
+                drive[k] = i_dev.sum(axis=1)
+            drive = drive if return_driver_currents else None
+        elif isinstance(self.iv, Ohmic):
             currents = v @ self.g
             if return_driver_currents:
                 drive = v * self.g.sum(axis=1)
@@ -450,13 +519,14 @@ class Crossbar:
         zeros = np.zeros(len(v), dtype=np.int64)
         if not return_voltages:
             return CircuitSolution(currents, True, zeros, 0.0, driver_currents=drive)
+        v_col = np.zeros((len(v), m, n)) if c is None else np.repeat(c[:, None, :], m, axis=1)
         return CircuitSolution(currents, True, zeros, 0.0, np.repeat(v[:, :, None], n, axis=2),
-                               np.zeros((len(v), m, n)), drive)
+                               v_col, drive)
 
-    def _solve_nodal(self, v, return_voltages, rtol, atol, maxiter, check):
+    def _solve_nodal(self, v, return_voltages, rtol, atol, maxiter, check, c=None):
         m, n = self.shape
         gend = self.wires.conductances[3]
-        linear = isinstance(self.iv, Ohmic)
+        linear = isinstance(self.iv, Ohmic) and self.access is None
         if maxiter is None:
             maxiter = 10 * (m + n) + 100 if linear else 50
         # the unknowns, the CG work vectors and a Jacobian: about 12 M N doubles
@@ -467,9 +537,11 @@ class Crossbar:
         n_iter = np.empty(len(v), dtype=np.int64)
         worst, converged = 0.0, True
         nodes = np.empty((len(v), 2, m, n)) if return_voltages else None
-        for k, vk in enumerate(v):
-            it, res, failure = (self._cg(vk, u, rtol, atol, maxiter) if linear else
-                                self._newton(vk, u, rtol, atol, maxiter))
+        cols = np.zeros((len(v), n)) if c is None else c
+        for k, (vk, ck) in enumerate(zip(v, cols)):
+            solve = (self._cg if linear else self._newton if self.access is None
+                     else self._newton_1t1r)
+            it, res, failure = solve(vk, ck, u, rtol, atol, maxiter)
             if failure is not None:
                 converged = False
                 if check:
@@ -484,6 +556,7 @@ class Crossbar:
             if nodes is not None:
                 nodes[k] = u.reshape(2, m, n)
                 nodes[k, 0] += vk[:, None]
+                nodes[k, 1] += ck[None, :]
         if nodes is None:
             return CircuitSolution(currents, converged, n_iter, worst, driver_currents=drive)
         return CircuitSolution(currents, converged, n_iter, worst, nodes[:, 0], nodes[:, 1],
@@ -495,12 +568,12 @@ class Crossbar:
     # precision, and the residual at u = 0 is the ideal device currents: the
     # physical scale of the convergence test.
 
-    def _cg(self, v, u, rtol, atol, maxiter):
+    def _cg(self, v, c, u, rtol, atol, maxiter):
         """Ohmic: solve ``A u = [-G V, G V]`` in place.
 
         Returns ``(iterations, relative residual, failure)``, ``failure`` None
         or what went wrong."""
-        i0 = (self.g * v[:, None]).ravel()
+        i0 = (self.g * (v[:, None] - c[None, :])).ravel()
         b = np.concatenate([-i0, i0])
         b_norm = np.linalg.norm(b)
         if b_norm == 0.0:
@@ -513,18 +586,19 @@ class Crossbar:
             f"conjugate-gradient iterations; asked {tol:.3e} A (rtol={rtol:g}, atol={atol:g})")
         return it, res / b_norm, failure
 
-    def _residual(self, v, u, zero_g):
+    def _residual(self, v, c, u, zero_g):
         """KCL residual F(u) (A): wire currents plus device currents."""
         mn = u.size // 2
         f = np.empty_like(u)
         _circuit.apply(zero_g, *self.wires.conductances, u, f)
         m, n = self.shape
-        i_dev = self.iv.current(self.g, v[:, None] + (u[:mn] - u[mn:]).reshape(m, n)).ravel()
+        i_dev = self.iv.current(self.g, v[:, None] - c[None, :]
+                                + (u[:mn] - u[mn:]).reshape(m, n)).ravel()
         f[:mn] += i_dev
         f[mn:] -= i_dev
         return f
 
-    def _newton(self, v, u, rtol, atol, maxiter):
+    def _newton(self, v, c, u, rtol, atol, maxiter):
         """Damped inexact Newton on the KCL residual, in place on ``u``.
 
         Returns ``(Newton steps, relative residual, failure)``, ``failure``
@@ -533,22 +607,21 @@ class Crossbar:
         m, n = self.shape
         mn = m * n
         zero_g = np.zeros_like(self.g)
-        b_norm = np.linalg.norm(self._residual(v, np.zeros_like(u), zero_g))
+        b_norm = np.linalg.norm(self._residual(v, c, np.zeros_like(u), zero_g))
         if b_norm == 0.0:
             u[:] = 0.0
             return 0, 0.0, None
         tol = max(rtol * b_norm, atol)
-        f = self._residual(v, u, zero_g)
+        f = self._residual(v, c, u, zero_g)
         res = np.linalg.norm(f)
         it = 0
         inner_maxiter = 10 * (m + n) + 100
         while res > tol:
             if it == maxiter:
-                return it, res / b_norm, (f"residual {res:.3e} A (relative {res / b_norm:.3e}) "
-                                          f"after {it} Newton steps; asked {tol:.3e} A "
-                                          f"(rtol={rtol:g}, atol={atol:g})")
+                return it, res / b_norm, _out_of_steps(res, b_norm, it, tol, rtol, atol)
             it += 1
-            jac = self.iv.conductance(self.g, v[:, None] + (u[:mn] - u[mn:]).reshape(m, n))
+            jac = self.iv.conductance(self.g, v[:, None] - c[None, :]
+                                      + (u[:mn] - u[mn:]).reshape(m, n))
             # Eisenstat-Walker forcing: loose inner solves far away, tight near the root
             inner = max(min(0.1, np.sqrt(res / b_norm)) * res, 0.1 * tol)
             step = np.zeros_like(u)
@@ -557,18 +630,77 @@ class Crossbar:
                 return it, res / b_norm, (f"the inner conjugate-gradient solve of Newton step "
                                           f"{it} stopped at {res_in:.3e} A after {it_in} "
                                           f"iterations, above its tolerance {inner:.3e} A")
-            alpha = 1.0
-            while True:
-                trial = u + alpha * step
-                f_trial = self._residual(v, trial, zero_g)
-                res_trial = np.linalg.norm(f_trial)
-                if res_trial <= (1.0 - 1e-4 * alpha) * res or alpha < 1e-10:
-                    break
-                alpha *= 0.5
-            if not np.isfinite(res_trial) or res_trial >= res:
-                return it, res / b_norm, (f"stalled at residual {res:.3e} A (relative "
-                                          f"{res / b_norm:.3e}) after {it} Newton steps: the "
-                                          f"line search found no decrease")
-            u[:] = trial
-            f, res = f_trial, res_trial
+            found = _line_search(lambda x: (self._residual(v, c, x, zero_g),), u, step, res)
+            if found is None:
+                return it, res / b_norm, _stalled(res, b_norm, it)
+            u[:], (f,), res = found
         return it, res / b_norm, None
+
+    def _residual_1t1r(self, v, c, u, zero_g):
+        """KCL residual F(u) (A) of a 1T1R array, and the cells' derivatives."""
+        mn = u.size // 2
+        m, n = self.shape
+        f = np.empty_like(u)
+        _circuit.apply(zero_g, *self.wires.conductances, u, f)
+        i_dev, d_row, d_col, _ = cell_currents(self.g, self.iv, self.access,
+                                               v[:, None] + u[:mn].reshape(m, n),
+                                               c[None, :] + u[mn:].reshape(m, n))
+        f[:mn] += i_dev.ravel()
+        f[mn:] -= i_dev.ravel()
+        return f, d_row.ravel(), d_col.ravel()
+
+    def _newton_1t1r(self, v, c, u, rtol, atol, maxiter):
+        """Damped Newton on the KCL residual of a 1T1R array, in place on ``u``; each
+        step a sparse LU solve of the (unsymmetric) Jacobian (cells module notes).
+        Returns as :meth:`_newton`."""
+        import scipy.sparse as sp
+        import scipy.sparse.linalg as spla
+        mn = u.size // 2
+        zero_g = np.zeros_like(self.g)
+        wires = self._wire_matrix()
+        b_norm = np.linalg.norm(self._residual_1t1r(v, c, np.zeros_like(u), zero_g)[0])
+        if b_norm == 0.0:
+            u[:] = 0.0
+            return 0, 0.0, None
+        tol = max(rtol * b_norm, atol)
+        f, d_row, d_col = self._residual_1t1r(v, c, u, zero_g)
+        res = np.linalg.norm(f)
+        it = 0
+        while res > tol:
+            if it == maxiter:
+                return it, res / b_norm, _out_of_steps(res, b_norm, it, tol, rtol, atol)
+            it += 1
+            cells = sp.bmat([[sp.diags(d_row), sp.diags(d_col)],
+                             [sp.diags(-d_row), sp.diags(-d_col)]])
+            try:
+                step = spla.splu((wires + cells).tocsc()).solve(-f)
+            except RuntimeError as exc:          # SuperLU: exactly singular
+                return it, res / b_norm, f"the Newton step's LU factorisation failed: {exc}"
+            found = _line_search(lambda x: self._residual_1t1r(v, c, x, zero_g), u, step, res)
+            if found is None:
+                return it, res / b_norm, _stalled(res, b_norm, it)
+            u[:], (f, d_row, d_col), res = found
+        return it, res / b_norm, None
+
+    def _wire_matrix(self):
+        """The wires' nodal conductance matrix (S), sparse, built once: ``A u`` as
+        :func:`memsim._kernels._circuit.apply` computes it with no devices."""
+        if getattr(self, "_wires_sparse", None) is None:
+            import scipy.sparse as sp
+            m, n = self.shape
+            mn = m * n
+            g0, gr, gc, gend = self.wires.conductances
+            row = np.arange(mn).reshape(m, n)
+            col = mn + row
+            # (node a, node b or -1 for ground, conductance) of every wire branch
+            a = np.concatenate([row[:, :-1].ravel(), col[:-1, :].ravel(), row[:, 0], col[-1]])
+            b = np.concatenate([row[:, 1:].ravel(), col[1:, :].ravel(),
+                                np.full(m + n, -1)])
+            g = np.concatenate([np.full(m * (n - 1), gr), np.full((m - 1) * n, gc),
+                                np.full(m, g0), np.full(n, gend)])
+            inner = b >= 0
+            rows = np.concatenate([a, b[inner], a[inner], b[inner]])
+            cols = np.concatenate([a, b[inner], b[inner], a[inner]])
+            vals = np.concatenate([g, g[inner], -g[inner], -g[inner]])
+            self._wires_sparse = sp.csc_matrix((vals, (rows, cols)), shape=(2 * mn, 2 * mn))
+        return self._wires_sparse

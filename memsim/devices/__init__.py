@@ -14,6 +14,9 @@ PulseDevice, PulseParams
 RRAM, RRAMParams
     Statistical RRAM for inference: programming error and relaxation as
     measured (Wan et al., Nature 2022; Milo et al., IRPS 2021).
+CompactModel, VTEAMParams, YakopcicParams, StanfordPKUParams
+    Compact models with state, switched by a voltage waveform (VTEAM, Yakopcic,
+    Stanford-PKU; :mod:`memsim.devices.compact`): I-V loops and pulse ramps.
 Ohmic, Sinh, StatePolynomial
     Current-voltage laws (:func:`iv_law`; ``milo2021`` is Milo et al.'s).
 Faults
@@ -25,6 +28,7 @@ preset name); measured data are fitted with :func:`fit_pulse_ramps` and
 """
 
 from .base import Device
+from .compact import CompactModel, StanfordPKUParams, VTEAMParams, YakopcicParams
 from .faults import Faults
 from .iv import Ohmic, Sinh, StatePolynomial, iv_law
 from .nonlinearity import a_norm_from_nl, nl_from_a_norm
@@ -33,6 +37,6 @@ from .presets import as_device, load_preset
 from .pulse import PulseDevice, PulseParams
 from .rram import RRAM, RRAMParams
 
-__all__ = ["Device", "Faults", "Ohmic", "Sinh", "StatePolynomial", "iv_law", "a_norm_from_nl",
+__all__ = ["CompactModel", "StanfordPKUParams", "VTEAMParams", "YakopcicParams", "Device", "Faults", "Ohmic", "Sinh", "StatePolynomial", "iv_law", "a_norm_from_nl",
            "nl_from_a_norm", "PCM", "PCMParams", "PulseDevice", "PulseParams", "RRAM",
            "RRAMParams", "as_device", "load_preset"]

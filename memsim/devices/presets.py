@@ -1,6 +1,7 @@
 """Device presets: TOML files in data/devices, each with its source.
 
-A preset file holds ``name``, ``model`` (``"pcm"``, ``"pulse"`` or ``"rram"``),
+A preset file holds ``name``, ``model`` (``"pcm"``, ``"pulse"``, ``"rram"``, or a
+compact model with state: ``"vteam"``, ``"yakopcic"``, ``"stanford-pku"``),
 ``source`` (the paper or table its numbers come from), an optional ``description``
 and a ``[parameters]`` table in SI units with the snake-case names of
 :class:`~memsim.devices.PCMParams`, :class:`~memsim.devices.PulseParams` or
@@ -21,12 +22,17 @@ import tomli_w
 from .._io import read_named, write_text
 from ..errors import InputError, InputTypeError
 from .base import Device
+from .compact import CompactModel, StanfordPKUParams, VTEAMParams, YakopcicParams
 from .pcm import PCM, PCMParams
 from .pulse import PulseDevice, PulseParams
 from .rram import RRAM, RRAMParams
 
 _MODELS = {"pcm": (PCM, PCMParams), "pulse": (PulseDevice, PulseParams),
-           "rram": (RRAM, RRAMParams)}
+           "rram": (RRAM, RRAMParams), "vteam": (CompactModel, VTEAMParams),
+           "yakopcic": (CompactModel, YakopcicParams),
+           "stanford-pku": (CompactModel, StanfordPKUParams)}
+#: Models with state driven by a voltage waveform (memsim.devices.compact).
+COMPACT_MODELS = ("vteam", "yakopcic", "stanford-pku")
 
 
 class PresetError(InputError):
@@ -55,8 +61,20 @@ class Preset:
     params: object
 
     def device(self):
-        """The device model object (:class:`PCM`, :class:`PulseDevice` or :class:`RRAM`)."""
+        """The model object: :class:`PCM`, :class:`PulseDevice` or :class:`RRAM` (a cell
+        model for tiles), or a :class:`~memsim.devices.compact.CompactModel`."""
         return _MODELS[self.model][0](self.params)
+
+    def cell_device(self):
+        """The model as a cell of tiles (:class:`~memsim.devices.base.Device`); a
+        compact model is refused, naming the commands that drive it."""
+        if self.model in COMPACT_MODELS:
+            raise PresetError(f"device preset {self.name!r} is a compact model with state "
+                              f"({self.model}): it is driven by voltage waveforms (memsim "
+                              f"device iv, memsim device pulses), not programmed to target "
+                              f"conductances; tiles and 'device simulate' take pcm, pulse "
+                              f"or rram presets")
+        return self.device()
 
     def to_dict(self):
         """Everything a user sees in ``memsim device show``: parameters and derived values."""
@@ -117,7 +135,7 @@ def as_device(device):
     if isinstance(device, Device):
         return device
     if isinstance(device, (str, PurePath)):
-        return load_preset(device).device()
+        return load_preset(device).cell_device()
     raise InputTypeError(f"device must be a memsim Device (PCM, PulseDevice, RRAM) or a preset "
                          f"name, got {device!r}")
 

@@ -44,7 +44,7 @@ def resolve_device(name, scales=None):
         The ``pcm`` section (:data:`PCM_SCALES`); a scale other than 1.0 is an
         error for a device that is not PCM.
     """
-    device = load_preset(name).device()
+    device = load_preset(name).cell_device()
     scales = dict(PCM_SCALES if scales is None else scales)
     for key, value in scales.items():
         check_scalar(f"pcm.{key}", value, low=0.0)

@@ -51,7 +51,7 @@ def backend_factory(config, seed, *, training=True):
                                  relative=config.relative_noise,
                                  absolute=config.absolute_noise)
         return noisy
-    device = load_preset(config.device).device()
+    device = load_preset(config.device).cell_device()
     if not isinstance(device, PulseDevice):
         raise InputError(f"synapses.device must be a pulse-programmed preset for in-situ "
                          f"learning, got {config.device!r} ({type(device).__name__})")

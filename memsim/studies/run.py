@@ -48,7 +48,7 @@ from .train import load_policy
 #: that builds tiles, with the defaults of :class:`memsim.hardware.HardwareConfig`.
 RUN_DEFAULTS = {
     "policies": ["cartpole", "cartpole-spikes"],   # shipped names (data/policies) or .npz paths
-    "devices": ["pcm", "taox-hfox"],               # device presets or preset TOML paths
+    "devices": ["pcm", "rram-wan2022", "taox-hfox"],  # device presets or preset TOML paths
     "technology": "cim-22nm",                      # analog node (data/technology/*.toml)
     "digital": "digital-45nm",                     # node of the int8 baseline
     "pcm": dict(PCM_SCALES),            # multipliers on the PCM model (PCM presets only)

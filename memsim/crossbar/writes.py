@@ -1,0 +1,150 @@
+"""Writes on passive arrays: V/2 and V/3 biasing, half-selected cells and their disturb.
+
+Programming cell (i, j) of a passive (0T1R) array drives row i to ``V_w`` and
+column j to 0 V; every other line is biased so that the cells sharing a line
+with the selected one (half-selected) see only a share of ``V_w``:
+
+=========  ===============  =====================  ============  =================
+scheme     unselected rows  unselected columns     half-selected  unselected cells
+=========  ===============  =====================  ============  =================
+``v/2``    V_w / 2          V_w / 2                V_w / 2       0
+``v/3``    V_w / 3          2 V_w / 3              V_w / 3       -V_w / 3
+=========  ===============  =====================  ============  =================
+
+(wire-free; Chen, IEEE TED 60:1318, 2013, and the crossbar-write literature it
+reviews). Selecting several columns writes those cells of row i at once. With
+wire resistance every cell's voltage comes from the solved circuit
+(:class:`~memsim.crossbar.Crossbar` with each column held at its bias through
+``r_col + r_sense``), so selected and half-selected cells see less.
+
+A write pulse of width ``T`` on cells whose states follow a compact model
+(:mod:`memsim.devices.compact`) is integrated by operator splitting: ``steps``
+sub-intervals, each one a circuit solve at the present states followed by every
+cell's state equation integrated at the voltage it found (held over the
+sub-interval). Cells with a voltage threshold move only where their share of
+``V_w`` exceeds it: those are the disturbed cells. The energy the pulse puts
+into the cells is ``sum over sub-intervals of sum_cells V I dt`` (J); the
+sources deliver that plus what the wires dissipate.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .._validation import check_choice, check_scalar
+from ..devices.compact import CompactModel, PiecewiseLinear, StateIV
+from ..errors import InputError, InputTypeError
+from .circuit import Crossbar, Wires
+
+SCHEMES = ("v/2", "v/3")
+
+
+def write_biases(shape, row, columns, v_write, scheme):
+    """Row and column voltages (V) that write ``columns`` of ``row``.
+
+    Returns
+    -------
+    rows : ndarray, shape (M,)
+    cols : ndarray, shape (N,)
+    """
+    m, n = shape
+    check_choice("scheme", scheme, SCHEMES)
+    v_write = check_scalar("v_write", v_write)
+    row = check_scalar("row", row, low=0, high=m - 1, integer=True)
+    columns = np.atleast_1d(np.asarray(columns))
+    if columns.size == 0 or not np.issubdtype(columns.dtype, np.integer) \
+            or columns.min() < 0 or columns.max() >= n or np.unique(columns).size != columns.size:
+        raise InputError(f"columns must be distinct integers in [0, {n - 1}], got {columns!r}")
+    third = scheme == "v/3"
+    rows = np.full(m, v_write / 3 if third else v_write / 2)
+    rows[row] = v_write
+    cols = np.full(n, 2 * v_write / 3 if third else v_write / 2)
+    cols[columns] = 0.0
+    return rows, cols
+
+
+@dataclass(frozen=True)
+class WriteResult:
+    """What one write pulse did.
+
+    Attributes
+    ----------
+    states : ndarray, shape (M, N)
+        Every cell's state after the pulse.
+    voltages : ndarray, shape (M, N)
+        Every cell's voltage (V) at the start of the pulse (from the solved circuit).
+    selected : ndarray of bool, shape (M, N)
+        The cells written.
+    disturbed : ndarray of bool, shape (M, N)
+        Cells not selected whose state moved by more than ``1e-9`` of the span.
+    energy_cells : float
+        Energy dissipated in the cells (J).
+    energy_sources : float
+        Energy the row and column drivers delivered (J): cells plus wires.
+    """
+
+    states: np.ndarray
+    voltages: np.ndarray
+    selected: np.ndarray
+    disturbed: np.ndarray
+    energy_cells: float
+    energy_sources: float
+
+
+def write_pulse(model, states, row, columns, v_write, width, *, scheme="v/3", wires=None,
+                steps=8):
+    """One write pulse on a passive array of compact-model cells (module notes).
+
+    Parameters
+    ----------
+    model : CompactModel
+    states : array_like, shape (M, N)
+        Cell states before the pulse, within the model's bounds.
+    row : int
+        The selected row.
+    columns : int or sequence of int
+        The selected columns of that row.
+    v_write : float
+        Write voltage (V), its sign the direction.
+    width : float
+        Pulse width (s).
+    scheme : {"v/2", "v/3"}, default="v/3"
+    wires : Wires or None
+        Line resistances (ohm); None is the wire-free limit.
+    steps : int, default=8
+        Circuit solves per pulse (operator splitting).
+
+    Returns
+    -------
+    WriteResult
+    """
+    if not isinstance(model, CompactModel):
+        raise InputTypeError(f"model must be a memsim CompactModel, got {model!r}")
+    if wires is not None and not isinstance(wires, Wires):
+        raise InputTypeError(f"wires must be a memsim.crossbar.Wires or None, got {wires!r}")
+    lo, hi = model.bounds
+    x = np.array(states, dtype=float)
+    if x.ndim != 2 or not np.all(np.isfinite(x)) or x.min() < lo or x.max() > hi:
+        raise InputError(f"states must be a finite (M, N) array within the model's bounds "
+                         f"[{lo}, {hi}]")
+    width = check_scalar("width", width, low=0.0, low_inclusive=False)
+    steps = check_scalar("steps", steps, low=1, integer=True)
+    v_rows, v_cols = write_biases(x.shape, row, columns, v_write, scheme)
+    selected = np.zeros(x.shape, dtype=bool)
+    selected[row, np.atleast_1d(columns)] = True
+    x0, dt = x.copy(), width / steps
+    e_cells = e_sources = 0.0
+    first = None
+    for _ in range(steps):
+        sol = Crossbar(x, wires, StateIV(model)).solve(
+            v_rows, column_voltages=v_cols, return_voltages=True, return_driver_currents=True)
+        v_cell = sol.v_row[0] - sol.v_col[0]
+        first = v_cell if first is None else first
+        e_cells += float(np.sum(v_cell * model.current(x, v_cell))) * dt
+        e_sources += float(v_rows @ sol.driver_currents[0] - v_cols @ sol.currents[0]) * dt
+        hold = PiecewiseLinear(np.array([0.0, dt]), np.repeat(v_cell.reshape(-1, 1), 2, axis=1))
+        x = model.simulate(hold, np.array([0.0, dt]), x.ravel()).state[:, -1].reshape(x.shape)
+    disturbed = ~selected & (np.abs(x - x0) > 1e-9 * (hi - lo))
+    return WriteResult(x, first, selected, disturbed, e_cells, e_sources)

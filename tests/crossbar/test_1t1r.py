@@ -1,0 +1,96 @@
+"""1T1R cells in the circuit solver, against a direct sparse Newton solve with every
+internal node an unknown (written separately), the saturation limit, and the
+hand-solved series circuit of one cell."""
+
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from memsim.crossbar import AccessTransistor, Crossbar, Wires
+from memsim.crossbar._reference import one_t_one_r_solve
+from memsim.devices.iv import Ohmic, Sinh
+from memsim.errors import InputError
+
+VTH, KP, WL = 0.4, 2e-4, 2.0
+BETA = KP * WL
+
+
+@pytest.fixture(scope="module")
+def array():
+    rng = np.random.default_rng(0)
+    return rng.uniform(1e-5, 2e-3, (12, 9)), rng.uniform(0.0, 0.8, (4, 12))
+
+
+@pytest.mark.parametrize("v_gate", [1.2, 0.7, 0.5])      # from linear to mostly saturated
+@pytest.mark.parametrize("iv", [Ohmic(), Sinh(0.25)], ids=["ohmic", "sinh"])
+def test_equals_direct_sparse_newton_with_internal_nodes(array, v_gate, iv):
+    g, v = array
+    wires = Wires(r_row=2.0, r_col=2.0, r_driver=10.0, r_sense=5.0)
+    sol = Crossbar(g, wires, iv, access=AccessTransistor(v_gate, VTH, KP, WL)).solve(
+        v, return_voltages=True)
+    ref, nodes, _ = one_t_one_r_solve(g, v, wires, iv, v_gate, VTH, KP, WL)
+    np.testing.assert_allclose(sol.currents, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
+    assert sol.converged
+    # which cells saturated, from the reference's own node voltages
+    mn = g.size
+    v_mid, v_col = nodes[:, 2 * mn:], nodes[:, mn:2 * mn]
+    saturated = (v_mid - v_col) >= (v_gate - v_col - VTH)
+    if v_gate <= 0.7:
+        assert saturated.mean() > 0.2
+
+
+def test_saturation_limit_is_the_transistors_saturation_current():
+    # a memristor far more conductive than the channel: each selected cell passes
+    # beta (V_G - V_th)^2 / 2, whatever its own conductance
+    g = np.array([[1.0, 0.5], [2.0, 1.0], [1.0, 3.0]])           # S
+    access = AccessTransistor(v_gate=0.6, vth=VTH, kp=KP, w_over_l=WL)
+    v = np.array([[1.0, 1.0, 0.0]])                 # row 2 idle: no current through it
+    i_sat = 0.5 * BETA * (0.6 - VTH) ** 2
+    ideal = Crossbar(g, None, Ohmic(), access=access).solve(v).currents
+    np.testing.assert_allclose(ideal, [[2 * i_sat, 2 * i_sat]], rtol=1e-12)
+    assert access.saturation_current() == pytest.approx(i_sat, rel=1e-15)
+    # with wires each column node rises by I r, which lowers V_GS: still the saturation
+    # current, at the source voltage the solve found (every row driven, so that no cell
+    # conducts backwards into an idle row)
+    wired = Crossbar(g, Wires(1.0, 1.0), Ohmic(), access=access).solve(
+        np.ones((1, 3)), return_voltages=True)
+    expect = 0.5 * BETA * (0.6 - wired.v_col[0] - VTH) ** 2
+    np.testing.assert_allclose(wired.currents[0], expect.sum(axis=0), rtol=1e-9)
+
+
+def test_one_cell_is_the_hand_solved_series_circuit():
+    g, v, v_gate = 5e-5, 0.4, 0.9
+    access = AccessTransistor(v_gate, VTH, KP, WL)
+
+    def mismatch(v_m):                          # linear region: 0 < V_DS < V_ov here
+        return g * (v - v_m) - BETA * ((v_gate - VTH) * v_m - v_m ** 2 / 2)
+
+    v_m = brentq(mismatch, 0.0, v, xtol=1e-16)
+    assert v_m < v_gate - VTH
+    i = Crossbar(np.array([[g]]), None, Ohmic(), access=access).solve([[v]]).currents
+    assert i[0, 0] == pytest.approx(g * (v - v_m), rel=1e-12)
+    # reversed: the channel's lower terminal, now the internal node, is the source, so
+    # V_GS = V_G - v_m is larger and more current flows (back into the row)
+    def mismatch_rev(v_m):                      # column (0 V) -> channel -> m -> device -> row
+        return g * (v_m + v) - BETA * ((v_gate - v_m - VTH) * (-v_m) - v_m ** 2 / 2)
+
+    v_m = brentq(mismatch_rev, -v, 0.0, xtol=1e-16)
+    i_neg = Crossbar(np.array([[g]]), None, Ohmic(), access=access).solve([[-v]]).currents
+    assert i_neg[0, 0] == pytest.approx(-g * (v_m + v), rel=1e-12)
+    assert abs(i_neg[0, 0]) > abs(i[0, 0])
+
+
+def test_cut_off_cells_pass_nothing(array):
+    g, v = array
+    access = AccessTransistor(v_gate=0.3, vth=VTH, kp=KP, w_over_l=WL)   # below threshold
+    sol = Crossbar(g, Wires(1.0, 1.0), Ohmic(), access=access).solve(v)
+    assert np.all(sol.currents == 0.0)
+
+
+def test_passive_and_linear_solvers_refuse_an_access_transistor():
+    g = np.full((2, 2), 1e-5)
+    access = AccessTransistor(1.0, VTH, KP, WL)
+    with pytest.raises(InputError, match="1T1R"):
+        Crossbar(g, Wires(1.0, 1.0), access=access, solver="linear")
+    with pytest.raises(InputError, match="vth"):
+        AccessTransistor(1.0, -0.1, KP, WL)
