@@ -99,7 +99,10 @@ def cmd_device_list(args):
         p = load_preset(name)
         rows.append({"name": name, "model": p.model, "description": p.description,
                      "source": p.source})
-    text = "\n".join(f"{r['name']:<11} {r['model']:<6} {r['description']}" for r in rows)
+    w_name = max(len(r["name"]) for r in rows)
+    w_model = max(len(r["model"]) for r in rows)
+    text = "\n".join(f"{r['name']:<{w_name}} {r['model']:<{w_model}} {r['description']}"
+                     for r in rows)
     _emit(args, rows, text)
 
 

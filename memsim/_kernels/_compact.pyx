@@ -25,11 +25,16 @@ Windows (``window``, VTEAM only) on the normalised state s = (w - w_on)/(w_off -
   0 none, 1 Joglekar (p), 2 Biolek (p), 3 Prodromakis (p, j),
   4 Kvatinsky (a_on, a_off, w_c; on w itself)
 
-Status: 0 done; 1 the step size fell below ``h_min`` (not converged).
+Devices run in parallel (OpenMP, ``prange``): each has its own steps, so the
+results do not depend on the number of threads. Status: 0 done; 1 the step size
+fell below ``h_min`` (not converged).
 """
 
+from cython.parallel cimport prange
 from libc.math cimport exp, fabs, log, pow, sinh, fmin, fmax
-from libc.stdint cimport int64_t
+from libc.stdint cimport int64_t, int8_t
+
+import numpy as np
 
 cdef double Q = 1.602176634e-19          # C
 cdef double K_B = 1.380649e-23           # J/K
@@ -123,108 +128,112 @@ cdef inline double _f(int model, const double* p, int window, const double* wp, 
     return _rate(model, p, window, wp, fmin(fmax(x, lo), hi), v)
 
 
+cdef int _device(int model, const double* p, int window, const double* wp, double x,
+                 double lo, double hi, int wave, double freq, const double* wave_t,
+                 const double* wv, const double* stops, Py_ssize_t n_stop,
+                 const int64_t* out_index, const int64_t* seg, double rtol, double atol,
+                 double h_max, double h_min, double* x_row, double* i_row,
+                 int64_t* counts) noexcept nogil:
+    """One device through every stop (module notes); fills its output rows and
+    ``counts`` (accepted, rejected, evaluations). Returns 0, or 1 if a step fell
+    below ``h_min``."""
+    cdef Py_ssize_t k
+    cdef double t = stops[0], tb, h = h_max, xn, err, sc, ta_w = 0.0, tb_w = 0.0
+    cdef double va = 0.0, vb = 0.0, k1, k2, k3, k4, k5, k6, k7
+    x = fmin(fmax(x, lo), hi)
+    if wave == 1:
+        ta_w = wave_t[seg[0]]
+        tb_w = wave_t[seg[0] + 1]
+        va = wv[seg[0]]
+        vb = wv[seg[0] + 1]
+    if out_index[0] >= 0:
+        x_row[out_index[0]] = x
+        i_row[out_index[0]] = _current(model, p, x,
+                                       _volt(wave, wv, freq, t, ta_w, tb_w, va, vb))
+    for k in range(1, n_stop):
+        tb = stops[k]
+        if wave == 1:
+            ta_w = wave_t[seg[k]]
+            tb_w = wave_t[seg[k] + 1]
+            va = wv[seg[k]]
+            vb = wv[seg[k] + 1]
+        h = fmin(h, fmin(h_max, tb - t))
+        k1 = _f(model, p, window, wp, x, lo, hi, _volt(wave, wv, freq, t, ta_w, tb_w, va, vb))
+        counts[2] += 1
+        while t < tb:
+            if h < h_min and tb - t > h_min:
+                return 1
+            if t + h > tb or tb - (t + h) < 1e-12 * h:
+                h = tb - t
+            k2 = _f(model, p, window, wp, x + h * A21 * k1, lo, hi,
+                    _volt(wave, wv, freq, t + C2 * h, ta_w, tb_w, va, vb))
+            k3 = _f(model, p, window, wp, x + h * (A31 * k1 + A32 * k2), lo, hi,
+                    _volt(wave, wv, freq, t + C3 * h, ta_w, tb_w, va, vb))
+            k4 = _f(model, p, window, wp, x + h * (A41 * k1 + A42 * k2 + A43 * k3), lo, hi,
+                    _volt(wave, wv, freq, t + C4 * h, ta_w, tb_w, va, vb))
+            k5 = _f(model, p, window, wp, x + h * (A51 * k1 + A52 * k2 + A53 * k3 + A54 * k4),
+                    lo, hi, _volt(wave, wv, freq, t + C5 * h, ta_w, tb_w, va, vb))
+            k6 = _f(model, p, window, wp,
+                    x + h * (A61 * k1 + A62 * k2 + A63 * k3 + A64 * k4 + A65 * k5), lo, hi,
+                    _volt(wave, wv, freq, t + h, ta_w, tb_w, va, vb))
+            xn = x + h * (B1 * k1 + B3 * k3 + B4 * k4 + B5 * k5 + B6 * k6)
+            k7 = _f(model, p, window, wp, xn, lo, hi,
+                    _volt(wave, wv, freq, t + h, ta_w, tb_w, va, vb))
+            counts[2] += 6
+            err = fabs(h * (E1 * k1 + E3 * k3 + E4 * k4 + E5 * k5 + E6 * k6 + E7 * k7))
+            sc = atol + rtol * fmax(fabs(x), fabs(xn))
+            err = err / sc
+            if err <= 1.0:
+                counts[0] += 1
+                t = tb if tb - (t + h) < 1e-12 * h else t + h
+                if xn < lo or xn > hi:
+                    xn = fmin(fmax(xn, lo), hi)
+                    k7 = _f(model, p, window, wp, xn, lo, hi,
+                            _volt(wave, wv, freq, t, ta_w, tb_w, va, vb))
+                    counts[2] += 1
+                x = xn
+                k1 = k7
+                h = fmin(h * (5.0 if err == 0.0 else fmin(5.0, 0.9 * pow(err, -0.2))), h_max)
+            else:
+                counts[1] += 1
+                h = h * fmax(0.2, 0.9 * pow(err, -0.2))
+        if out_index[k] >= 0:
+            x_row[out_index[k]] = x
+            i_row[out_index[k]] = _current(model, p, x,
+                                           _volt(wave, wv, freq, tb, ta_w, tb_w, va, vb))
+    return 0
+
+
 def integrate(int model, const double[::1] params, int window, const double[::1] wpar,
-              double[::1] x0, double lo, double hi, int wave, double freq,
+              const double[::1] x0, double lo, double hi, int wave, double freq,
               const double[::1] wave_t, const double[:, ::1] wave_v,
               const double[::1] stops, const int64_t[::1] out_index, const int64_t[::1] seg,
               double rtol, double atol, double h_max, double h_min,
               double[:, ::1] x_out, double[:, ::1] i_out, int64_t[::1] stats):
-    """Integrate every device's state through ``stops``; fill ``x_out``/``i_out``
-    (n_dev, n_out) at the stops whose ``out_index`` is >= 0. ``seg[k]`` is the
-    waveform segment (pwl) holding the interval that ends at stop k (``seg[0]``:
-    the one holding the first stop). ``params`` and
-    ``wave_v`` hold one row per device or one shared row. ``stats`` receives
-    accepted steps, rejected steps and right-hand-side evaluations. Returns 0, or 1
-    with the failing device's index in ``stats[3]`` if a step fell below ``h_min``."""
-    cdef Py_ssize_t n_dev = x0.shape[0], n_stop = stops.shape[0], d, k, sw
-    cdef double x, t, tb, h, xn, err, sc, v, ta_w, tb_w, va, vb, h_seg
-    cdef double k1, k2, k3, k4, k5, k6, k7
-    cdef const double* p = &params[0]
-    cdef const double* wv
+    """Integrate every device's state through ``stops`` (devices in parallel, OpenMP);
+    fill ``x_out``/``i_out`` (n_dev, n_out) at the stops whose ``out_index`` is >= 0.
+    ``seg[k]`` is the waveform segment (pwl) holding the interval that ends at stop k
+    (``seg[0]``: the one holding the first stop). ``params`` is shared by every
+    device; ``wave_v`` holds one row per device or one shared row. ``stats``
+    receives accepted steps, rejected steps and right-hand-side evaluations summed
+    over the devices. Returns 0, or 1 with the first failing device's index in
+    ``stats[3]`` if a step fell below ``h_min``."""
+    cdef Py_ssize_t n_dev = x0.shape[0], d
+    cdef Py_ssize_t sw = 1 if wave_v.shape[0] > 1 else 0
     cdef const double* wp = &wpar[0] if wpar.shape[0] > 0 else NULL
-    cdef int64_t acc = 0, rej = 0, nfev = 0
-    cdef Py_ssize_t failed = -1
-    sw = 1 if wave_v.shape[0] > 1 else 0
-    with nogil:
-        for d in range(n_dev):
-            wv = &wave_v[d * sw, 0]
-            x = fmin(fmax(x0[d], lo), hi)
-            t = stops[0]
-            h = h_max
-            ta_w = tb_w = va = vb = 0.0
-            if wave == 1:
-                ta_w = wave_t[seg[0]]
-                tb_w = wave_t[seg[0] + 1]
-                va = wv[seg[0]]
-                vb = wv[seg[0] + 1]
-            if out_index[0] >= 0:
-                v = _volt(wave, wv, freq, t, ta_w, tb_w, va, vb)
-                x_out[d, out_index[0]] = x
-                i_out[d, out_index[0]] = _current(model, p, x, v)
-            for k in range(1, n_stop):
-                tb = stops[k]
-                if wave == 1:
-                    ta_w = wave_t[seg[k]]
-                    tb_w = wave_t[seg[k] + 1]
-                    va = wv[seg[k]]
-                    vb = wv[seg[k] + 1]
-                h_seg = fmin(h_max, tb - t)
-                h = fmin(h, h_seg)
-                k1 = _f(model, p, window, wp, x, lo, hi,
-                        _volt(wave, wv, freq, t, ta_w, tb_w, va, vb))
-                nfev += 1
-                while t < tb:
-                    if h < h_min and tb - t > h_min:
-                        failed = d
-                        break
-                    if t + h > tb or tb - (t + h) < 1e-12 * h:
-                        h = tb - t
-                    k2 = _f(model, p, window, wp, x + h * A21 * k1, lo, hi,
-                            _volt(wave, wv, freq, t + C2 * h, ta_w, tb_w, va, vb))
-                    k3 = _f(model, p, window, wp, x + h * (A31 * k1 + A32 * k2), lo, hi,
-                            _volt(wave, wv, freq, t + C3 * h, ta_w, tb_w, va, vb))
-                    k4 = _f(model, p, window, wp, x + h * (A41 * k1 + A42 * k2 + A43 * k3), lo, hi,
-                            _volt(wave, wv, freq, t + C4 * h, ta_w, tb_w, va, vb))
-                    k5 = _f(model, p, window, wp,
-                            x + h * (A51 * k1 + A52 * k2 + A53 * k3 + A54 * k4), lo, hi,
-                            _volt(wave, wv, freq, t + C5 * h, ta_w, tb_w, va, vb))
-                    k6 = _f(model, p, window, wp,
-                            x + h * (A61 * k1 + A62 * k2 + A63 * k3 + A64 * k4 + A65 * k5), lo, hi,
-                            _volt(wave, wv, freq, t + h, ta_w, tb_w, va, vb))
-                    xn = x + h * (B1 * k1 + B3 * k3 + B4 * k4 + B5 * k5 + B6 * k6)
-                    k7 = _f(model, p, window, wp, xn, lo, hi,
-                            _volt(wave, wv, freq, t + h, ta_w, tb_w, va, vb))
-                    nfev += 6
-                    err = fabs(h * (E1 * k1 + E3 * k3 + E4 * k4 + E5 * k5 + E6 * k6 + E7 * k7))
-                    sc = atol + rtol * fmax(fabs(x), fabs(xn))
-                    err = err / sc
-                    if err <= 1.0:
-                        acc += 1
-                        t = tb if tb - (t + h) < 1e-12 * h else t + h
-                        if xn < lo or xn > hi:
-                            xn = fmin(fmax(xn, lo), hi)
-                            k7 = _f(model, p, window, wp, xn, lo, hi,
-                                    _volt(wave, wv, freq, t, ta_w, tb_w, va, vb))
-                            nfev += 1
-                        x = xn
-                        k1 = k7
-                        h = fmin(h * (5.0 if err == 0.0 else fmin(5.0, 0.9 * pow(err, -0.2))),
-                                 h_max)
-                    else:
-                        rej += 1
-                        h = h * fmax(0.2, 0.9 * pow(err, -0.2))
-                if failed >= 0:
-                    break
-                if out_index[k] >= 0:
-                    v = _volt(wave, wv, freq, tb, ta_w, tb_w, va, vb)
-                    x_out[d, out_index[k]] = x
-                    i_out[d, out_index[k]] = _current(model, p, x, v)
-            if failed >= 0:
-                break
-    stats[0] = acc
-    stats[1] = rej
-    stats[2] = nfev
-    if failed >= 0:
-        stats[3] = failed
+    cdef int64_t[:, ::1] counts = np.zeros((n_dev, 3), dtype=np.int64)
+    cdef int8_t[::1] status = np.zeros(n_dev, dtype=np.int8)
+    if n_dev == 0:
+        return 0
+    for d in prange(n_dev, nogil=True, schedule="dynamic", chunksize=16):
+        status[d] = _device(model, &params[0], window, wp, x0[d], lo, hi, wave, freq,
+                            &wave_t[0], &wave_v[d * sw, 0], &stops[0], stops.shape[0],
+                            &out_index[0], &seg[0], rtol, atol, h_max, h_min,
+                            &x_out[d, 0], &i_out[d, 0], &counts[d, 0])
+    totals = np.asarray(counts).sum(axis=0)
+    stats[0], stats[1], stats[2] = totals[0], totals[1], totals[2]
+    failed = np.flatnonzero(np.asarray(status))
+    if failed.size:
+        stats[3] = failed[0]
         return 1
     return 0

@@ -288,10 +288,11 @@ class Crossbar:
     ----------
     conductances : array_like, shape (M, N)
         Small-signal conductance of every device (S), finite and >= 0
-        (0 is an open cell, e.g. a device stuck off).
+        (0 is an open cell, e.g. a device stuck off); with a compact model's
+        :class:`~memsim.devices.compact.StateIV` as ``iv``, every cell's state.
     wires : Wires or None, default=None
         Wire, driver and sense resistances. None: ideal wiring.
-    iv : Ohmic, Sinh, StatePolynomial or None, default=None
+    iv : Ohmic, Sinh, StatePolynomial, StateIV or None, default=None
         I-V law of the devices; None means ohmic.
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
         "auto" picks nonlinear for non-ohmic devices, and for ohmic ones

@@ -88,7 +88,7 @@ class Preset:
                        if self.params.g_min > 0 else float("inf")}
         return {"name": self.name, "model": self.model, "description": self.description,
                 "source": self.source, "parameters": {**params, **derived},
-                "units": _UNITS}
+                "units": _COMPACT_UNITS if self.model in COMPACT_MODELS else _UNITS}
 
 
 _UNITS = {"g_min": "S", "g_max": "S", "r_on": "ohm", "prog_coeff": "S", "prog_g_ref": "S",
@@ -96,6 +96,14 @@ _UNITS = {"g_min": "S", "g_max": "S", "r_on": "ohm", "prog_coeff": "S", "prog_g_
           "t0": "s", "t_read": "s", "v_ltp": "V", "v_ltd": "V", "t_ltp": "s", "t_ltd": "s",
           "d2d_g_min": "S", "d2d_g_max": "S", "a_ltp": "pulses", "a_ltd": "pulses",
           "levels": "pulses", "levels_ltd": "pulses"}
+#: Units of the compact models' parameters (memsim.devices.compact), which reuse some names.
+_COMPACT_UNITS = {
+    "k_on": "m/s", "k_off": "m/s", "v_on": "V", "v_off": "V", "w_on": "m", "w_off": "m",
+    "r_on": "ohm", "r_off": "ohm", "w0": "m", "a_on": "m", "a_off": "m", "w_c": "m",
+    "a1": "A", "a2": "A", "b": "1/V", "v_p": "V", "v_n": "V", "a_p": "1/s", "a_n": "1/s",
+    "i0": "A", "g0": "m", "v0": "V", "vel0": "m/s", "e_a": "eV", "a0": "m",
+    "t_ox": "m", "g1": "m", "f_min": "V/m", "t0": "K", "r_th": "K/W", "gap_min": "m",
+    "gap_max": "m", "gap0": "m"}
 
 
 def _preset_dir():

@@ -279,3 +279,27 @@ def test_pulse_model_fitted_to_a_compact_ramp_reproduces_it_within_its_stated_er
     rmse = np.sqrt(np.mean(np.concatenate([sim_ltp[:, 0] - ltp, sim_ltd[:, 0] - ltd]) ** 2))
     assert rmse == pytest.approx(fit.goodness["rmse"], rel=1e-3)
     assert fit.goodness["rmse_relative"] < 0.2
+
+
+def test_results_do_not_depend_on_the_number_of_threads(tmp_path):
+    import os
+    import subprocess
+    import sys
+    script = ("import numpy as np, sys\n"
+              "from memsim.devices.presets import load_preset\n"
+              "from memsim.devices.compact import Sine\n"
+              "m = load_preset('stanford-pku').device(); lo, hi = m.bounds\n"
+              "tr = m.simulate(Sine(1.6, 1e5), np.arange(401) / 2e7, np.linspace(lo, hi, 300))\n"
+              "np.save(sys.argv[1], tr.state)\n")
+    for n in (1, 2):
+        env = dict(os.environ, OMP_NUM_THREADS=str(n))
+        subprocess.run([sys.executable, "-c", script, str(tmp_path / f"{n}.npy")], env=env,
+                       check=True, timeout=120)
+    assert np.array_equal(np.load(tmp_path / "1.npy"), np.load(tmp_path / "2.npy"))
+
+
+def test_presets_show_their_units_per_model():
+    assert load_preset("stanford-pku").to_dict()["units"]["t0"] == "K"
+    assert load_preset("pcm").to_dict()["units"]["t0"] == "s"
+    units = load_preset("vteam").to_dict()["units"]
+    assert units["k_on"] == "m/s" and units["r_on"] == "ohm"
