@@ -34,6 +34,13 @@ class CLIError(InputError):
     """An error to report to the user without a traceback."""
 
 
+def _ints(text, name):
+    values = _floats(text, name)
+    if not all(float(v).is_integer() for v in values):
+        raise CLIError(f"{name} must be a comma-separated list of whole numbers, got {text!r}")
+    return [int(v) for v in values]
+
+
 def _floats(text, name):
     try:
         values = [float(v) for v in text.split(",") if v.strip()]
@@ -142,6 +149,9 @@ def _compact_model(name, what):
 def cmd_device_iv(args):
     from ._io import write_csv
     preset = _compact_model(args.name, "memsim device iv")
+    if args.points < 4 or args.cycles < 1:
+        raise CLIError(f"--points must be >= 4 and --cycles >= 1, got {args.points} and "
+                       f"{args.cycles}")
     check_output(args.out, "--out")
     if args.plot:
         from .plots import check_figure_path, data_path
@@ -169,6 +179,8 @@ def cmd_device_iv(args):
 def cmd_device_pulses(args):
     from ._io import write_csv
     preset = _compact_model(args.name, "memsim device pulses")
+    if args.runs < 1 or args.count < 1:
+        raise CLIError(f"--runs and --count must be >= 1, got {args.runs} and {args.count}")
     check_output(args.out, "--out")
     runs = preset.device().pulse_ramp(args.amplitude, args.width, args.count, args.read_voltage,
                                       n_devices=args.runs)
@@ -242,6 +254,11 @@ def _crossbar(args):
     wires = _wires(args)
     iv = iv_law(args.iv, args.v0)
     access = None
+    given = [f"--{k.replace('_', '-')}" for k in ("v_gate", "vth", "kp", "w_over_l")
+             if getattr(args, k, None) is not None]
+    if given and getattr(args, "cell", "passive") != "1t1r":
+        raise CLIError(f"{', '.join(given)} describe the access transistor of --cell 1t1r; "
+                       f"add --cell 1t1r or drop them")
     if getattr(args, "cell", "passive") == "1t1r":
         from .crossbar import AccessTransistor
         missing = [f"--{k.replace('_', '-')}" for k in ("v_gate", "vth", "kp", "w_over_l")
@@ -282,9 +299,11 @@ def cmd_crossbar_solve(args):
                "relative_residual": None if np.isnan(sol.residual) else sol.residual,
                "relative_deviation_from_ideal": (float(np.linalg.norm(sol.currents - ideal)
                                                        / scale) if scale > 0 else 0.0)}
+    # with 1T1R cells the ideal product is of the devices alone: the transistors count too
+    ideal_of = " (devices alone; transistors included)" if args.cell == "1t1r" else ""
     text = (f"{len(v)} input(s) on a {m} x {n} array, solver {xb.solver.value}, "
             f"{elapsed:.3g} s; currents (A) written to {args.out}, shape {sol.currents.shape}\n"
-            f"deviation from the ideal product G^T V: "
+            f"deviation from the ideal product G^T V{ideal_of}: "
             f"{summary['relative_deviation_from_ideal']:.3%}")
     _emit(args, summary, text)
 
@@ -293,9 +312,11 @@ def cmd_crossbar_write(args):
     from .crossbar import write_pulse
     preset = _compact_model(args.name, "memsim crossbar write")
     model = preset.device()
-    shape = [int(v) for v in _floats(args.shape, "--shape")]
+    shape = _ints(args.shape, "--shape")
     if len(shape) != 2 or min(shape) < 1:
         raise CLIError(f"--shape must be M,N (rows, columns), got {args.shape!r}")
+    if args.states and args.state is not None:
+        raise CLIError("give --state (every cell) or --states (a file), not both")
     if args.states:
         states = check_array("--states", _load_npy(args.states, "--states"), ndim=2)
         if states.shape != tuple(shape):
@@ -305,7 +326,7 @@ def cmd_crossbar_write(args):
     if args.out:
         check_output(args.out, "--out", inputs=[args.states] if args.states else [])
     wires = _wires(args)
-    columns = [int(c) for c in _floats(args.columns, "--columns")]
+    columns = _ints(args.columns, "--columns")
     res = write_pulse(model, states, args.row, columns, args.v_write, args.width,
                       scheme=args.scheme, wires=wires, steps=args.steps)
     if args.out:

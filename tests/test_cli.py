@@ -390,6 +390,8 @@ def test_crossbar_solve_1t1r_cells_match_the_reference(tmp_path):
             "--v-gate", "0.7", "--out", str(tmp_path / "i.npy")]
     bad = memsim(*base)
     assert bad.returncode == 2 and "--vth, --kp, --w-over-l" in bad.stderr
+    bad = memsim(*[a for a in base if a not in ("--cell", "1t1r")])
+    assert bad.returncode == 2 and "--v-gate describe the access transistor" in bad.stderr
     summary = json.loads(ok(*base, "--vth", "0.4", "--kp", "2e-4", "--w-over-l", "2",
                             "--json").stdout)
     assert summary["cell"] == "1t1r" and summary["solver"] == "nonlinear"
@@ -409,3 +411,8 @@ def test_crossbar_write_counts_the_disturbed_half_selected_cells(tmp_path):
     bad = memsim("crossbar", "write", "pcm", "--shape", "4,5", "--row", "1", "--columns", "2",
                  "--v-write", "0.4", "--width", "1e-4")
     assert bad.returncode == 2 and "compact models" in bad.stderr
+    bad = memsim(*base[:7], "--columns", "2.7", *base[9:])
+    assert bad.returncode == 2 and "--columns must be a comma-separated list of whole" in bad.stderr
+    np.save(tmp_path / "s.npy", np.full((4, 5), 0.2))
+    bad = memsim(*base, "--state", "0.2", "--states", str(tmp_path / "s.npy"))
+    assert bad.returncode == 2 and "not both" in bad.stderr

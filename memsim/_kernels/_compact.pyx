@@ -132,14 +132,14 @@ cdef int _device(int model, const double* p, int window, const double* wp, doubl
                  double lo, double hi, int wave, double freq, const double* wave_t,
                  const double* wv, const double* stops, Py_ssize_t n_stop,
                  const int64_t* out_index, const int64_t* seg, double rtol, double atol,
-                 double h_max, double h_min, double* x_row, double* i_row,
-                 int64_t* counts) noexcept nogil:
-    """One device through every stop (module notes); fills its output rows and
+                 double h_max, double h_min, double* x_row, int64_t* counts) noexcept nogil:
+    """One device through every stop (module notes); fills its output row and
     ``counts`` (accepted, rejected, evaluations). Returns 0, or 1 if a step fell
     below ``h_min``."""
     cdef Py_ssize_t k
-    cdef double t = stops[0], tb, h = h_max, xn, err, sc, ta_w = 0.0, tb_w = 0.0
+    cdef double t = stops[0], tb, h = h_max, h_free, xn, err, sc, ta_w = 0.0, tb_w = 0.0
     cdef double va = 0.0, vb = 0.0, k1, k2, k3, k4, k5, k6, k7
+    cdef bint cut
     x = fmin(fmax(x, lo), hi)
     if wave == 1:
         ta_w = wave_t[seg[0]]
@@ -148,8 +148,6 @@ cdef int _device(int model, const double* p, int window, const double* wp, doubl
         vb = wv[seg[0] + 1]
     if out_index[0] >= 0:
         x_row[out_index[0]] = x
-        i_row[out_index[0]] = _current(model, p, x,
-                                       _volt(wave, wv, freq, t, ta_w, tb_w, va, vb))
     for k in range(1, n_stop):
         tb = stops[k]
         if wave == 1:
@@ -157,13 +155,16 @@ cdef int _device(int model, const double* p, int window, const double* wp, doubl
             tb_w = wave_t[seg[k] + 1]
             va = wv[seg[k]]
             vb = wv[seg[k] + 1]
-        h = fmin(h, fmin(h_max, tb - t))
+        h = fmin(h, h_max)
         k1 = _f(model, p, window, wp, x, lo, hi, _volt(wave, wv, freq, t, ta_w, tb_w, va, vb))
         counts[2] += 1
         while t < tb:
             if h < h_min and tb - t > h_min:
                 return 1
-            if t + h > tb or tb - (t + h) < 1e-12 * h:
+            # a step cut short to land on the stop does not shrink the next interval's
+            h_free = h
+            cut = t + h > tb or tb - (t + h) < 1e-12 * h
+            if cut:
                 h = tb - t
             k2 = _f(model, p, window, wp, x + h * A21 * k1, lo, hi,
                     _volt(wave, wv, freq, t + C2 * h, ta_w, tb_w, va, vb))
@@ -193,14 +194,13 @@ cdef int _device(int model, const double* p, int window, const double* wp, doubl
                     counts[2] += 1
                 x = xn
                 k1 = k7
-                h = fmin(h * (5.0 if err == 0.0 else fmin(5.0, 0.9 * pow(err, -0.2))), h_max)
+                h = fmax(fmin(h * (5.0 if err == 0.0 else fmin(5.0, 0.9 * pow(err, -0.2))),
+                              h_max), fmin(h_free, h_max) if cut else 0.0)
             else:
                 counts[1] += 1
                 h = h * fmax(0.2, 0.9 * pow(err, -0.2))
         if out_index[k] >= 0:
             x_row[out_index[k]] = x
-            i_row[out_index[k]] = _current(model, p, x,
-                                           _volt(wave, wv, freq, tb, ta_w, tb_w, va, vb))
     return 0
 
 
@@ -209,9 +209,9 @@ def integrate(int model, const double[::1] params, int window, const double[::1]
               const double[::1] wave_t, const double[:, ::1] wave_v,
               const double[::1] stops, const int64_t[::1] out_index, const int64_t[::1] seg,
               double rtol, double atol, double h_max, double h_min,
-              double[:, ::1] x_out, double[:, ::1] i_out, int64_t[::1] stats):
+              double[:, ::1] x_out, int64_t[::1] stats):
     """Integrate every device's state through ``stops`` (devices in parallel, OpenMP);
-    fill ``x_out``/``i_out`` (n_dev, n_out) at the stops whose ``out_index`` is >= 0.
+    fill ``x_out`` (n_dev, n_out) at the stops whose ``out_index`` is >= 0.
     ``seg[k]`` is the waveform segment (pwl) holding the interval that ends at stop k
     (``seg[0]``: the one holding the first stop). ``params`` is shared by every
     device; ``wave_v`` holds one row per device or one shared row. ``stats``
@@ -229,7 +229,7 @@ def integrate(int model, const double[::1] params, int window, const double[::1]
         status[d] = _device(model, &params[0], window, wp, x0[d], lo, hi, wave, freq,
                             &wave_t[0], &wave_v[d * sw, 0], &stops[0], stops.shape[0],
                             &out_index[0], &seg[0], rtol, atol, h_max, h_min,
-                            &x_out[d, 0], &i_out[d, 0], &counts[d, 0])
+                            &x_out[d, 0], &counts[d, 0])
     totals = np.asarray(counts).sum(axis=0)
     stats[0], stats[1], stats[2] = totals[0], totals[1], totals[2]
     failed = np.flatnonzero(np.asarray(status))

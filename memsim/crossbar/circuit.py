@@ -314,7 +314,10 @@ class Crossbar:
     """
 
     def __init__(self, conductances, wires=None, iv=None, solver="auto", access=None):
-        self.g = check_array("conductances", conductances, ndim=2, low=0.0)
+        # a compact model's cells hold states, within its bounds; other cells conductances
+        low = iv.model.bounds[0] if isinstance(iv, StateIV) else 0.0
+        self.g = check_array("states" if isinstance(iv, StateIV) else "conductances",
+                             conductances, ndim=2, low=low)
         self.g.setflags(write=False)
         if wires is not None and not isinstance(wires, Wires):
             raise InputTypeError(f"wires must be a memsim.crossbar.Wires or None, got {wires!r}")
@@ -659,12 +662,18 @@ class Crossbar:
         mn = u.size // 2
         zero_g = np.zeros_like(self.g)
         wires = self._wire_matrix()
-        b_norm = np.linalg.norm(self._residual_1t1r(v, c, np.zeros_like(u), zero_g)[0])
+        try:
+            b_norm = np.linalg.norm(self._residual_1t1r(v, c, np.zeros_like(u), zero_g)[0])
+        except ConvergenceError as exc:               # a cell's internal node
+            return 0, float("nan"), str(exc)
         if b_norm == 0.0:
             u[:] = 0.0
             return 0, 0.0, None
         tol = max(rtol * b_norm, atol)
-        f, d_row, d_col = self._residual_1t1r(v, c, u, zero_g)
+        try:
+            f, d_row, d_col = self._residual_1t1r(v, c, u, zero_g)
+        except ConvergenceError as exc:
+            return 0, float("nan"), str(exc)
         res = np.linalg.norm(f)
         it = 0
         while res > tol:
@@ -677,7 +686,11 @@ class Crossbar:
                 step = spla.splu((wires + cells).tocsc()).solve(-f)
             except RuntimeError as exc:          # SuperLU: exactly singular
                 return it, res / b_norm, f"the Newton step's LU factorisation failed: {exc}"
-            found = _line_search(lambda x: self._residual_1t1r(v, c, x, zero_g), u, step, res)
+            try:
+                found = _line_search(lambda x: self._residual_1t1r(v, c, x, zero_g), u, step,
+                                     res)
+            except ConvergenceError as exc:
+                return it, res / b_norm, str(exc)
             if found is None:
                 return it, res / b_norm, _stalled(res, b_norm, it)
             u[:], (f, d_row, d_col), res = found

@@ -112,7 +112,7 @@ _DP_E = np.array([71 / 57600, 0.0, -71 / 16695, 71 / 1920, -17253 / 339200, 22 /
 
 
 def integrate_compact(model, params, window, wpar, x0, lo, hi, wave, freq, wave_t, wave_v,
-                      stops, out_index, seg, rtol, atol, h_max, h_min, x_out, i_out, stats):
+                      stops, out_index, seg, rtol, atol, h_max, h_min, x_out, stats):
     """NumPy twin of :func:`memsim._kernels._compact.integrate`, same arguments and
     algorithm (every device its own Dormand-Prince step), all devices at once."""
     n = x0.size
@@ -134,10 +134,9 @@ def integrate_compact(model, params, window, wpar, x0, lo, hi, wave, freq, wave_
     counts = np.zeros(3, dtype=np.int64)
     if out_index[0] >= 0:
         x_out[:, out_index[0]] = x
-        i_out[:, out_index[0]] = compact_current(model, params, x, volt(t, 0))
     for k in range(1, stops.size):
         tb = stops[k]
-        h = np.minimum(h, min(h_max, tb - stops[k - 1]))
+        h = np.minimum(h, h_max)
         k1 = f(x, t, k)
         counts[2] += n
         active = t < tb
@@ -146,7 +145,8 @@ def integrate_compact(model, params, window, wpar, x0, lo, hi, wave, freq, wave_
                 stats[:3] = counts
                 stats[3] = np.flatnonzero(active & (h < h_min) & (tb - t > h_min))[0]
                 return 1
-            hh = np.where((t + h > tb) | (tb - (t + h) < 1e-12 * h), tb - t, h)
+            cut = (t + h > tb) | (tb - (t + h) < 1e-12 * h)
+            hh = np.where(cut, tb - t, h)
             ks = [k1]
             for j in range(1, 6):
                 xs = x + hh * sum(a * kk for a, kk in zip(_DP_A[j], ks))
@@ -168,13 +168,15 @@ def integrate_compact(model, params, window, wpar, x0, lo, hi, wave, freq, wave_
             with np.errstate(divide="ignore", invalid="ignore"):
                 grow = np.where(err == 0.0, 5.0, np.minimum(5.0, 0.9 * err ** -0.2))
                 shrink = np.fmax(0.2, 0.9 * err ** -0.2)        # NaN error: shrink by 5
-                h = np.where(ok, np.minimum(hh * grow, h_max), np.where(bad, hh * shrink, h))
+                # a step cut short to land on the stop does not shrink the next interval's
+                carried = np.where(ok & cut, np.minimum(h, h_max), 0.0)
+                h = np.where(ok, np.maximum(np.minimum(hh * grow, h_max), carried),
+                             np.where(bad, hh * shrink, h))
             x = np.where(ok, xn, x)
             t = np.where(ok, t_new, t)
             k1 = np.where(ok, k7, k1)
             active = t < tb
         if out_index[k] >= 0:
             x_out[:, out_index[k]] = x
-            i_out[:, out_index[k]] = compact_current(model, params, x, volt(tb, k))
     stats[:3] = counts
     return 0

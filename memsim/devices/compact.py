@@ -84,7 +84,7 @@ class _Params:
         return 0, []
 
     def to_dict(self):
-        return dataclasses.asdict(self)
+        return {k: v for k, v in dataclasses.asdict(self).items() if v is not None}
 
     @classmethod
     def from_dict(cls, values):
@@ -123,14 +123,13 @@ class VTEAMParams(_Params):
     window: str = "none"
     window_p: float = 1.0
     window_j: float = 1.0
-    a_on: float = 0.0
-    a_off: float = 0.0
-    w_c: float = 1.0
+    a_on: float | None = None
+    a_off: float | None = None
+    w_c: float | None = None
 
     def __post_init__(self):
         _finite(self, ("k_on", "k_off", "alpha_on", "alpha_off", "v_on", "v_off", "w_on",
-                       "w_off", "r_on", "r_off", "w0", "window_p", "window_j", "a_on",
-                       "a_off", "w_c"))
+                       "w_off", "r_on", "r_off", "w0", "window_p", "window_j"))
         check_scalar("k_on", self.k_on, high=0.0, high_inclusive=False)
         check_scalar("k_off", self.k_off, low=0.0, low_inclusive=False)
         check_scalar("v_on", self.v_on, high=0.0, high_inclusive=False)
@@ -147,7 +146,15 @@ class VTEAMParams(_Params):
             check_scalar("window_p", self.window_p, low=1, integer=True)
         check_scalar("window_p", self.window_p, low=0.0, low_inclusive=False)
         check_scalar("window_j", self.window_j, low=0.0, low_inclusive=False)
-        check_scalar("w_c", self.w_c, low=0.0, low_inclusive=False)
+        if self.window == "kvatinsky":
+            for name in ("a_on", "a_off"):
+                if getattr(self, name) is None:
+                    raise InputError(f"window 'kvatinsky' needs {name} (m), the state where "
+                                     f"its window closes, within [w_on, w_off]")
+                check_scalar(name, getattr(self, name), low=self.w_on, high=self.w_off)
+            if self.w_c is None:
+                raise InputError("window 'kvatinsky' needs w_c (m), the width of its edge")
+            check_scalar("w_c", self.w_c, low=0.0, low_inclusive=False)
 
     bounds = property(lambda self: (self.w_on, self.w_off))
     x0 = property(lambda self: self.w0)
@@ -266,7 +273,8 @@ class PiecewiseLinear:
     """Voltage linear between ``(times[k], volts[k])``; a repeated time is a step.
 
     ``volts`` is (K,) or (n_devices, K): one waveform per device. Outside
-    ``[times[0], times[-1]]`` the waveform is not defined.
+    ``[times[0], times[-1]]`` the waveform is not defined (evaluating it there
+    raises).
     """
 
     times: np.ndarray
@@ -286,6 +294,9 @@ class PiecewiseLinear:
     def __call__(self, t):
         """Voltage at ``t`` (right-continuous at a step), one row per waveform."""
         t = np.asarray(t, dtype=float)
+        if np.any(t < self.times[0]) or np.any(t > self.times[-1]):
+            raise InputError(f"the waveform is defined on [{self.times[0]}, {self.times[-1]}] "
+                             f"s, asked at {t.min()}..{t.max()} s")
         k = np.clip(np.searchsorted(self.times, t, side="right") - 1, 0, self.times.size - 2)
         ta, tb = self.times[k], self.times[k + 1]
         frac = np.where(tb > ta, (t - ta) / np.where(tb > ta, tb - ta, 1.0), 0.0)
@@ -401,17 +412,20 @@ class CompactModel:
         """
         args = self._plan(waveform, times, x0, rtol, atol, h_max, n_devices)
         x_out = np.empty((args["x0"].size, args["n_out"]))
-        i_out = np.empty_like(x_out)
         stats = np.zeros(4, dtype=np.int64)
-        status = _compact.integrate(*args["call"], x_out, i_out, stats)
+        status = _compact.integrate(*args["call"], x_out, stats)
         self._raise_if_failed(status, stats, args)
         t = args["times"]
+        # at a voltage step the waveform is right-continuous: so are the currents
+        volts = self._volts(waveform, t, x_out.shape[0])
+        with np.errstate(over="ignore", invalid="ignore"):     # checked just below
+            i_out = self.current(x_out, volts)
         bad = ~(np.isfinite(x_out) & np.isfinite(i_out))
         if bad.any():
             d, k = np.argwhere(bad)[0]
             raise ComputationError(f"non-finite state or current of device {d} at t = {t[k]:g} s "
                                    f"(the model overflows at this drive); lower the amplitude")
-        return Trace(t, self._volts(waveform, t, x_out.shape[0]), i_out, x_out,
+        return Trace(t, volts, i_out, x_out,
                      {"accepted": int(stats[0]), "rejected": int(stats[1]),
                       "evaluations": int(stats[2])})
 
@@ -425,7 +439,7 @@ class CompactModel:
         if times.size < 1 or np.any(np.diff(times) <= 0):
             raise InputError("times must be a non-empty, strictly increasing array (s)")
         rtol = check_scalar("rtol", rtol, low=1e-14, high=1e-2)
-        atol = check_scalar("atol", atol, low=0.0, high=1e-2)
+        atol = check_scalar("atol", atol, low=0.0, high=1e-2, low_inclusive=False)
         lo, hi = self.bounds
         n_wave = 1
         if isinstance(waveform, Sine):

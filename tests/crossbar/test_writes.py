@@ -70,6 +70,13 @@ def test_only_cells_above_threshold_are_disturbed(yakopcic):
 
 def test_energy_is_conserved(yakopcic):
     x = np.full((M, N), 0.3)
+    # one solve: sum V I(x, V) T over the cells at the scheme's voltages, by hand
+    one = write_pulse(yakopcic, x, ROW, COL, VW, 1e-4, scheme="v/3", steps=1)
+    half = np.full((M, N), -VW / 3)
+    half[ROW, :] = half[:, COL] = VW / 3
+    half[ROW, COL] = VW
+    by_hand = sum(float(v) * 0.17 * 0.3 * np.sinh(0.05 * v) * 1e-4 for v in half.ravel())
+    assert one.energy_cells == pytest.approx(by_hand, rel=1e-12)
     free = write_pulse(yakopcic, x, ROW, COL, VW, 1e-4, scheme="v/3")
     assert free.energy_cells == pytest.approx(free.energy_sources, rel=1e-12)
     assert free.energy_cells > 0
