@@ -157,7 +157,8 @@ def cmd_device_iv(args):
         from .plots import check_figure_path, data_path
         if data_path(args.plot) != Path(args.out):
             check_figure_path(args.plot, "--plot")
-    trace = preset.device().iv_loop(args.amplitude, args.frequency, args.cycles, args.points)
+    trace = preset.device().iv_loop(args.amplitude, args.frequency, args.cycles, args.points,
+                                    x0=args.x0)
     columns = {"time_s": trace.time, "voltage_V": trace.voltage[0],
                "current_A": trace.current[0], "state": trace.state[0]}
     write_csv(args.out, list(columns), zip(*(map(repr, map(float, c)) for c in columns.values())))
@@ -183,7 +184,7 @@ def cmd_device_pulses(args):
         raise CLIError(f"--runs and --count must be >= 1, got {args.runs} and {args.count}")
     check_output(args.out, "--out")
     runs = preset.device().pulse_ramp(args.amplitude, args.width, args.count, args.read_voltage,
-                                      n_devices=args.runs)
+                                      x0=args.x0, n_devices=args.runs)
     g = runs[0]
     write_csv(args.out, [f"run{k + 1}" for k in range(len(runs))],
               ([repr(float(v)) for v in row] for row in runs.T))
@@ -759,6 +760,8 @@ def build_parser():
     p.add_argument("--frequency", type=float, required=True, help="Hz")
     p.add_argument("--cycles", type=int, default=2, help="periods (default: %(default)s)")
     p.add_argument("--points", type=int, default=200, help="output points per period")
+    p.add_argument("--x0", type=float, help="initial state, in the model's units (default: "
+                   "the preset's)")
     p.add_argument("--out", required=True, help="CSV file to write")
     p.add_argument("--plot", help="write the I-V loop and state figure here (its data as .csv)")
     p.set_defaults(func=cmd_device_iv)
@@ -771,6 +774,8 @@ def build_parser():
     p.add_argument("--width", type=float, required=True, help="pulse width, s")
     p.add_argument("--count", type=int, required=True, help="number of pulses")
     p.add_argument("--read-voltage", type=float, default=0.1, help="V (default: %(default)s)")
+    p.add_argument("--x0", type=float, help="initial state, in the model's units (default: the "
+                   "bound the pulses drive it away from)")
     p.add_argument("--runs", type=int, default=2,
                    help="ramps written, one column each (the fit needs 2; the models are "
                    "deterministic, so they repeat exactly; default: %(default)s)")

@@ -369,6 +369,12 @@ def test_device_iv_and_pulses_write_what_device_fit_reads(tmp_path):
     fit = json.loads(ok("device", "fit", "--ltp", str(tmp_path / "set.csv"), "--ltd",
                         str(tmp_path / "reset.csv"), "--bootstrap", "5", "--json").stdout)
     assert fit["levels"] == 40 and fit["g_max"] > fit["g_min"] > 0
+    mid = json.loads(ok("device", "iv", "vteam", "--amplitude", "0.01", "--frequency", "1e6",
+                        "--x0", "1.5e-9", "--out", str(tmp_path / "mid.csv"), "--json").stdout)
+    assert mid["state_min"] == mid["state_max"] == 1.5e-9           # below both thresholds
+    bad = memsim("device", "iv", "vteam", "--amplitude", "0.3", "--frequency", "1e6", "--x0",
+                 "5e-9", "--out", str(tmp_path / "y.csv"))
+    assert bad.returncode == 2 and "x0 must be <= 3e-09" in bad.stderr
     bad = memsim("device", "iv", "pcm", "--amplitude", "1", "--frequency", "1", "--out",
                  str(tmp_path / "x.csv"))
     assert bad.returncode == 2 and "compact models" in bad.stderr
