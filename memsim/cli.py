@@ -245,6 +245,35 @@ def _load_npy(path, name):
     return read_npy(path, f"{name} array")
 
 
+_CELL_OPTIONS = {"1t1r": ("v_gate", "vth", "kp", "w_over_l"),
+                 "1s1r": ("i_s", "ideality", "temperature", "selector")}
+
+
+def _access(args):
+    """The access device of ``--cell`` (None for passive cells), its options checked."""
+    cell = getattr(args, "cell", "passive")
+    flag = lambda k: f"--{k.replace('_', '-')}"     # noqa: E731
+    for kind, keys in _CELL_OPTIONS.items():
+        given = [flag(k) for k in keys if getattr(args, k, None) is not None]
+        if given and cell != kind:
+            raise CLIError(f"{', '.join(given)} describe the access device of --cell {kind}; "
+                           f"add --cell {kind} or drop them")
+    if cell == "1t1r":
+        from .crossbar import AccessTransistor
+        missing = [flag(k) for k in _CELL_OPTIONS["1t1r"] if getattr(args, k) is None]
+        if missing:
+            raise CLIError(f"--cell 1t1r needs the access transistor: give {', '.join(missing)}")
+        return AccessTransistor(args.v_gate, args.vth, args.kp, args.w_over_l)
+    if cell == "1s1r":
+        from .crossbar import Selector
+        if args.i_s is None:
+            raise CLIError("--cell 1s1r needs the selector's saturation current: give --i-s")
+        return Selector(args.i_s, 1.0 if args.ideality is None else args.ideality,
+                        300.0 if args.temperature is None else args.temperature,
+                        args.selector or "bidirectional")
+    return None
+
+
 def _crossbar(args):
     """The Crossbar and voltages (batch, M) described by the common options."""
     from .crossbar import Crossbar
@@ -254,19 +283,7 @@ def _crossbar(args):
     v = check_array("--voltages", _load_npy(args.voltages, "--voltages"))
     wires = _wires(args)
     iv = iv_law(args.iv, args.v0)
-    access = None
-    given = [f"--{k.replace('_', '-')}" for k in ("v_gate", "vth", "kp", "w_over_l")
-             if getattr(args, k, None) is not None]
-    if given and getattr(args, "cell", "passive") != "1t1r":
-        raise CLIError(f"{', '.join(given)} describe the access transistor of --cell 1t1r; "
-                       f"add --cell 1t1r or drop them")
-    if getattr(args, "cell", "passive") == "1t1r":
-        from .crossbar import AccessTransistor
-        missing = [f"--{k.replace('_', '-')}" for k in ("v_gate", "vth", "kp", "w_over_l")
-                   if getattr(args, k) is None]
-        if missing:
-            raise CLIError(f"--cell 1t1r needs the access transistor: give {', '.join(missing)}")
-        access = AccessTransistor(args.v_gate, args.vth, args.kp, args.w_over_l)
+    access = _access(args)
     xb = Crossbar(g, wires, iv, args.solver, access=access)
     if np.ndim(v) == 1:
         v = np.asarray(v)[None, :]
@@ -300,8 +317,10 @@ def cmd_crossbar_solve(args):
                "relative_residual": None if np.isnan(sol.residual) else sol.residual,
                "relative_deviation_from_ideal": (float(np.linalg.norm(sol.currents - ideal)
                                                        / scale) if scale > 0 else 0.0)}
-    # with 1T1R cells the ideal product is of the devices alone: the transistors count too
-    ideal_of = " (devices alone; transistors included)" if args.cell == "1t1r" else ""
+    # with 1T1R/1S1R cells the ideal product is of the devices alone: the access devices
+    # count too
+    ideal_of = (" (devices alone; access devices included)" if args.cell != "passive"
+                else "")
     text = (f"{len(v)} input(s) on a {m} x {n} array, solver {xb.solver.value}, "
             f"{elapsed:.3g} s; currents (A) written to {args.out}, shape {sol.currents.shape}\n"
             f"deviation from the ideal product G^T V{ideal_of}: "
@@ -852,14 +871,22 @@ def build_parser():
                         "+ r_sense at virtual ground. Without --r-row/--r-col the wiring is "
                         "ideal.")
     _circuit_options(p)
-    p.add_argument("--cell", choices=["passive", "1t1r"], default="passive",
+    p.add_argument("--cell", choices=["passive", "1t1r", "1s1r"], default="passive",
                    help="passive: the device alone; 1t1r: the device in series with an NMOS "
-                   "access transistor (level-1 MOSFET, Shichman-Hodges) to the column")
+                   "access transistor (level-1 MOSFET, Shichman-Hodges) to the column; "
+                   "1s1r: in series with a diode-law selector (Shockley)")
     p.add_argument("--v-gate", type=float, metavar="V", help="1t1r: gate (word-line) voltage")
     p.add_argument("--vth", type=float, metavar="V", help="1t1r: threshold voltage")
     p.add_argument("--kp", type=float, metavar="A/V2",
                    help="1t1r: process transconductance mu_n C_ox")
     p.add_argument("--w-over-l", type=float, metavar="X", help="1t1r: transistor W/L")
+    p.add_argument("--i-s", type=float, metavar="A", help="1s1r: selector saturation current")
+    p.add_argument("--ideality", type=float, metavar="N",
+                   help="1s1r: selector ideality factor (default 1)")
+    p.add_argument("--temperature", type=float, metavar="K",
+                   help="1s1r: temperature of V_T = k_B T / q (default 300 K)")
+    p.add_argument("--selector", choices=["bidirectional", "rectifying"],
+                   help="1s1r: two antiparallel diodes (default) or one")
     p.add_argument("--out", required=True, metavar="I.npy",
                    help="currents, A, shape (batch, N) (written only on success)")
     p.set_defaults(func=cmd_crossbar_solve)

@@ -397,11 +397,32 @@ def test_crossbar_solve_1t1r_cells_match_the_reference(tmp_path):
     bad = memsim(*base)
     assert bad.returncode == 2 and "--vth, --kp, --w-over-l" in bad.stderr
     bad = memsim(*[a for a in base if a not in ("--cell", "1t1r")])
-    assert bad.returncode == 2 and "--v-gate describe the access transistor" in bad.stderr
+    assert bad.returncode == 2 and "--v-gate describe the access device of --cell 1t1r" in bad.stderr
     summary = json.loads(ok(*base, "--vth", "0.4", "--kp", "2e-4", "--w-over-l", "2",
                             "--json").stdout)
     assert summary["cell"] == "1t1r" and summary["solver"] == "nonlinear"
     ref = one_t_one_r_solve(g, v, Wires(1.0, 1.0), Ohmic(), 0.7, 0.4, 2e-4, 2.0)[0]
+    np.testing.assert_allclose(np.load(tmp_path / "i.npy"), ref, rtol=1e-9)
+
+
+def test_crossbar_solve_1s1r_cells_match_the_reference(tmp_path):
+    from memsim.crossbar import Wires
+    from memsim.crossbar._reference import one_s_one_r_solve
+    from memsim.devices.iv import Ohmic
+    rng = np.random.default_rng(5)
+    g, v = rng.uniform(1e-5, 2e-3, (6, 5)), rng.uniform(-0.8, 0.8, (2, 6))
+    np.save(tmp_path / "g.npy", g)
+    np.save(tmp_path / "v.npy", v)
+    base = ["crossbar", "solve", "--conductances", str(tmp_path / "g.npy"), "--voltages",
+            str(tmp_path / "v.npy"), "--r-row", "1", "--r-col", "1", "--cell", "1s1r",
+            "--out", str(tmp_path / "i.npy")]
+    bad = memsim(*base)
+    assert bad.returncode == 2 and "--i-s" in bad.stderr
+    bad = memsim(*base, "--i-s", "1e-9", "--vth", "0.4")
+    assert bad.returncode == 2 and "--vth describe the access device of --cell 1t1r" in bad.stderr
+    summary = json.loads(ok(*base, "--i-s", "1e-9", "--ideality", "1.5", "--json").stdout)
+    assert summary["cell"] == "1s1r" and summary["solver"] == "nonlinear"
+    ref = one_s_one_r_solve(g, v, Wires(1.0, 1.0), Ohmic(), 1e-9, 1.5, 300.0)[0]
     np.testing.assert_allclose(np.load(tmp_path / "i.npy"), ref, rtol=1e-9)
 
 

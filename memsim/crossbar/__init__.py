@@ -9,8 +9,9 @@ DAC, ADC
 Crossbar, Wires, CircuitSolution, ConvergenceError
     The array's circuit: ideal, linear IR-drop (effective matrix K) and
     nonlinear (Newton) solvers.
-AccessTransistor
-    The NMOS of 1T1R cells (level-1 MOSFET), for ``Crossbar(..., access=...)``.
+AccessTransistor, Selector
+    The NMOS of 1T1R cells (level-1 MOSFET) and the diode-law selector of
+    1S1R cells, for ``Crossbar(..., access=...)``.
 write_biases, write_pulse
     V/2 and V/3 writes on passive arrays of compact-model cells: what the
     half-selected cells see and how much they are disturbed.
@@ -23,7 +24,7 @@ BitSlicedMatrix
     a digital shift-and-add.
 """
 
-from .cells import AccessTransistor
+from .cells import AccessTransistor, Selector
 from .circuit import CircuitSolution, ConvergenceError, Crossbar, Solver, Wires
 from .counts import TileCounts
 from .mapping import ConductanceMap, map_weights, weight_scale
@@ -32,7 +33,7 @@ from .precision import BitSlicedMatrix
 from .tile import Tile, TiledMatrix
 from .writes import write_biases, write_pulse
 
-__all__ = ["write_biases", "write_pulse", "AccessTransistor", "TileCounts", "ConductanceMap", "map_weights", "weight_scale", "DAC", "ADC",
+__all__ = ["write_biases", "write_pulse", "AccessTransistor", "Selector", "TileCounts", "ConductanceMap", "map_weights", "weight_scale", "DAC", "ADC",
            "CircuitSolution",
            "ConvergenceError", "Crossbar", "Solver", "Tile", "TiledMatrix", "BitSlicedMatrix",
            "Wires"]

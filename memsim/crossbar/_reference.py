@@ -120,29 +120,16 @@ def nonlinear_solve(g, voltages, wires, iv, *, rtol=1e-11, maxiter=100):
 
 def one_t_one_r_solve(g, voltages, wires, iv, v_gate, vth, kp, w_over_l, *, rtol=1e-12,
                       maxiter=100):
-    """1T1R array with every internal node an unknown (3 M N of them): Newton's method
-    with a direct sparse solve per step, written apart from memsim.crossbar.cells.
-
-    Cell (i, j): the device joins row node (i, j) to internal node
-    ``2 M N + i N + j``; a level-1 NMOS (Shichman-Hodges, lambda = 0) joins the
-    internal node to column node (i, j), gate at ``v_gate``, the lower of its two
-    channel terminals acting as source. Each input starts from rows at their source
-    voltage, internal nodes at the row voltage, columns at ground. Returns
-    ``(currents (batch, N), nodes (batch, 3MN), newton_steps)``.
-    """
-    g = np.asarray(g, float)
-    m, n = g.shape
-    mn = m * n
-    a_wire, b_dev, drive, sense = assemble(g.shape, wires)
-    g0, _, _, gend = wires.conductances
-    a_full = sp.block_diag([a_wire, sp.csr_matrix((mn, mn))]).tocsr()
+    """1T1R array: :func:`series_cell_solve` with a level-1 NMOS (Shichman-Hodges,
+    lambda = 0) from the internal node to the column node, gate at ``v_gate`` (one
+    value or one per cell), the lower of its two channel terminals acting as source."""
     beta = kp * w_over_l
-    rows, cols, mids = np.arange(mn), mn + np.arange(mn), 2 * mn + np.arange(mn)
+    gate = np.broadcast_to(np.asarray(v_gate, float), np.shape(g)).ravel()
 
     def channel(v1, v2):
         """Current from node voltage v1 to v2 through the channel, d/dv1, d/dv2."""
         hi_, lo_ = np.maximum(v1, v2), np.minimum(v1, v2)
-        over = v_gate - lo_ - vth
+        over = gate - lo_ - vth
         vds = hi_ - lo_
         i = np.zeros_like(v1)
         d_hi = np.zeros_like(v1)
@@ -157,6 +144,46 @@ def one_t_one_r_solve(g, voltages, wires, iv, v_gate, vth, kp, w_over_l, *, rtol
         forward = v1 >= v2
         return (np.where(forward, i, -i), np.where(forward, d_hi, -d_lo),
                 np.where(forward, d_lo, -d_hi))
+
+    return series_cell_solve(g, voltages, wires, iv, channel, rtol=rtol, maxiter=maxiter)
+
+
+def one_s_one_r_solve(g, voltages, wires, iv, i_s, ideality, temperature, bidirectional=True,
+                      *, rtol=1e-12, maxiter=100):
+    """1S1R array: :func:`series_cell_solve` with a diode-law selector (Shockley) from
+    the internal node to the column node, two antiparallel when ``bidirectional``."""
+    vt = ideality * 1.380649e-23 * temperature / 1.602176634e-19
+
+    def diode(v1, v2):
+        forward = i_s * np.expm1((v1 - v2) / vt)
+        backward = i_s * np.expm1((v2 - v1) / vt) if bidirectional else 0.0
+        slope = (i_s * np.exp((v1 - v2) / vt)
+                 + (i_s * np.exp((v2 - v1) / vt) if bidirectional else 0.0)) / vt
+        return forward - backward, slope, -slope
+
+    return series_cell_solve(g, voltages, wires, iv, diode, rtol=rtol, maxiter=maxiter)
+
+
+def series_cell_solve(g, voltages, wires, iv, access, *, rtol=1e-12, maxiter=100):
+    """Array of cells with an access device in series, every internal node an unknown
+    (3 M N of them): Newton's method with a direct sparse solve per step, written apart
+    from memsim.crossbar.cells.
+
+    Cell (i, j): the device joins row node (i, j) to internal node
+    ``2 M N + i N + j``; ``access(v_mid, v_col)`` gives the access device's current
+    from the internal node to column node (i, j) and its two derivatives. Each input
+    starts from rows at their source voltage, internal nodes at the row voltage,
+    columns at ground. Returns ``(currents (batch, N), nodes (batch, 3MN),
+    newton_steps)``.
+    """
+    g = np.asarray(g, float)
+    m, n = g.shape
+    mn = m * n
+    a_wire, b_dev, drive, sense = assemble(g.shape, wires)
+    g0, _, _, gend = wires.conductances
+    a_full = sp.block_diag([a_wire, sp.csr_matrix((mn, mn))]).tocsr()
+    rows, cols, mids = np.arange(mn), mn + np.arange(mn), 2 * mn + np.arange(mn)
+    channel = access
 
     voltages = np.atleast_2d(voltages)
     nodes = np.zeros((len(voltages), 3 * mn))
@@ -185,7 +212,7 @@ def one_t_one_r_solve(g, voltages, wires, iv, v_gate, vth, kp, w_over_l, *, rtol
             if np.linalg.norm(f) <= rtol * scale:
                 break
             if it == maxiter:
-                raise RuntimeError(f"reference 1T1R Newton did not converge for input {k}: "
+                raise RuntimeError(f"reference series-cell Newton did not converge for input {k}: "
                                    f"relative residual {np.linalg.norm(f) / scale:.3e}")
             a = iv.conductance(gg, x[rows] - x[mids])
             r = np.concatenate([rows, rows, mids, mids, mids, mids, cols, cols])

@@ -67,7 +67,7 @@ from .._kernels import _circuit
 from .._validation import check_array, check_choice, check_memory, check_scalar
 from ..devices.compact import StateIV
 from ..devices.iv import Ohmic, Sinh, StatePolynomial
-from .cells import AccessTransistor, cell_currents
+from .cells import AccessTransistor, Selector, cell_currents
 from ..errors import ConvergenceError, FactorizationError, InputError, InputTypeError
 
 #: Arrays with fewer columns than this build K with single-threaded BLAS: the
@@ -297,10 +297,11 @@ class Crossbar:
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
         "auto" picks nonlinear for non-ohmic devices, and for ohmic ones
         ideal without wires, linear with them.
-    access : AccessTransistor or None, default=None
+    access : AccessTransistor, Selector or None, default=None
         None: passive cells (the device alone joins row and column node).
-        An :class:`~memsim.crossbar.cells.AccessTransistor`: 1T1R cells
-        (:mod:`memsim.crossbar.cells`), solved by the nonlinear solver.
+        An :class:`~memsim.crossbar.cells.AccessTransistor`: 1T1R cells; a
+        :class:`~memsim.crossbar.cells.Selector`: 1S1R cells
+        (:mod:`memsim.crossbar.cells`); both solved by the nonlinear solver.
 
     Examples
     --------
@@ -327,14 +328,16 @@ class Crossbar:
             raise InputTypeError(f"iv must be an I-V law of memsim.devices.iv (Ohmic, Sinh, "
                                  f"StatePolynomial) or a compact model's StateIV, got {iv!r}")
         self.iv = iv
-        if access is not None and not isinstance(access, AccessTransistor):
-            raise InputTypeError(f"access must be a memsim.crossbar.AccessTransistor or None "
-                                 f"(passive cells), got {access!r}")
+        if access is not None and not isinstance(access, (AccessTransistor, Selector)):
+            raise InputTypeError(f"access must be a memsim.crossbar.AccessTransistor (1T1R), "
+                                 f"Selector (1S1R) or None (passive cells), got {access!r}")
+        if access is not None:
+            access.check_shape(self.g.shape)
         self.access = access
         if access is not None and check_choice("solver", solver, SOLVERS) not in (
                 "auto", "nonlinear"):
-            raise InputError(f"solver {solver!r} cannot solve 1T1R cells (the access "
-                             f"transistor is nonlinear); use 'auto' or 'nonlinear'")
+            raise InputError(f"solver {solver!r} cannot solve 1T1R or 1S1R cells (the access "
+                             f"device is nonlinear); use 'auto' or 'nonlinear'")
         self.solver = Solver.NONLINEAR if access is not None else resolve_solver(solver, wires,
                                                                                     iv)
         self._k = None
@@ -641,7 +644,7 @@ class Crossbar:
         return it, res / b_norm, None
 
     def _residual_1t1r(self, v, c, u, zero_g):
-        """KCL residual F(u) (A) of a 1T1R array, and the cells' derivatives."""
+        """KCL residual F(u) (A) of a 1T1R or 1S1R array, and the cells' derivatives."""
         mn = u.size // 2
         m, n = self.shape
         f = np.empty_like(u)
@@ -654,7 +657,7 @@ class Crossbar:
         return f, d_row.ravel(), d_col.ravel()
 
     def _newton_1t1r(self, v, c, u, rtol, atol, maxiter):
-        """Damped Newton on the KCL residual of a 1T1R array, in place on ``u``; each
+        """Damped Newton on the KCL residual of a 1T1R or 1S1R array, in place on ``u``; each
         step a sparse LU solve of the (unsymmetric) Jacobian (cells module notes).
         Returns as :meth:`_newton`."""
         import scipy.sparse as sp

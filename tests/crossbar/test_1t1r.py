@@ -1,4 +1,4 @@
-"""1T1R cells in the circuit solver, against a direct sparse Newton solve with every
+"""1T1R and 1S1R cells in the circuit solver, against a direct sparse Newton solve with every
 internal node an unknown (written separately), the saturation limit, and the
 hand-solved series circuit of one cell."""
 
@@ -6,10 +6,10 @@ import numpy as np
 import pytest
 from scipy.optimize import brentq
 
-from memsim.crossbar import AccessTransistor, Crossbar, Wires
-from memsim.crossbar._reference import one_t_one_r_solve
+from memsim.crossbar import AccessTransistor, Crossbar, Selector, Wires
+from memsim.crossbar._reference import one_s_one_r_solve, one_t_one_r_solve
 from memsim.devices.iv import Ohmic, Sinh
-from memsim.errors import InputError
+from memsim.errors import ComputationError, InputError
 
 VTH, KP, WL = 0.4, 2e-4, 2.0
 BETA = KP * WL
@@ -90,7 +90,62 @@ def test_cut_off_cells_pass_nothing(array):
 def test_passive_and_linear_solvers_refuse_an_access_transistor():
     g = np.full((2, 2), 1e-5)
     access = AccessTransistor(1.0, VTH, KP, WL)
-    with pytest.raises(InputError, match="1T1R"):
+    with pytest.raises(InputError, match="1T1R or 1S1R"):
         Crossbar(g, Wires(1.0, 1.0), access=access, solver="linear")
     with pytest.raises(InputError, match="vth"):
         AccessTransistor(1.0, -0.1, KP, WL)
+
+
+def test_per_cell_gates_equal_the_direct_solve_and_isolate_gated_off_cells(array):
+    g, v = array
+    gate = np.where(np.arange(g.shape[1]) % 3 == 0, 1.1, 0.0)[None, :]   # one in three on
+    wires = Wires(r_row=2.0, r_col=2.0)
+    sol = Crossbar(g, wires, Ohmic(), access=AccessTransistor(gate, VTH, KP, WL)).solve(v)
+    ref = one_t_one_r_solve(g, v, wires, Ohmic(), gate, VTH, KP, WL)[0]
+    np.testing.assert_allclose(sol.currents, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
+    assert np.all(sol.currents[:, gate[0] == 0.0] == 0.0)
+    assert np.all(sol.currents[:, gate[0] > 0.0] > 0.0)
+    with pytest.raises(InputError, match="v_gate"):
+        Crossbar(g, None, access=AccessTransistor(np.ones(4), VTH, KP, WL))
+
+
+# ---------------------------------------------------------------------- 1S1R cells
+
+@pytest.mark.parametrize("kind", ["bidirectional", "rectifying"])
+@pytest.mark.parametrize("iv", [Ohmic(), Sinh(0.25)], ids=["ohmic", "sinh"])
+def test_1s1r_equals_direct_sparse_newton_with_internal_nodes(array, kind, iv):
+    g, v = array
+    v = v - 0.3                              # both polarities: forward and reverse cells
+    wires = Wires(r_row=2.0, r_col=2.0, r_driver=10.0, r_sense=5.0)
+    sel = Selector(i_s=1e-9, ideality=1.8, temperature=300.0, kind=kind)
+    sol = Crossbar(g, wires, iv, access=sel).solve(v)
+    ref = one_s_one_r_solve(g, v, wires, iv, 1e-9, 1.8, 300.0, kind == "bidirectional")[0]
+    np.testing.assert_allclose(sol.currents, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
+
+
+def test_1s1r_one_cell_is_the_hand_solved_series_circuit():
+    # device and diode in series: g (V - v_m) = I_s (exp(v_m / n V_T) - 1)
+    g, i_s, n, temp = 1e-4, 1e-12, 1.2, 320.0
+    vt = n * 1.380649e-23 * temp / 1.602176634e-19
+    sel = Selector(i_s, n, temp, kind="rectifying")
+    for v in (0.9, -0.9):
+        v_m = brentq(lambda x: g * (v - x) - i_s * np.expm1(x / vt), min(0, v), max(0, v),
+                     xtol=1e-16)
+        i = Crossbar(np.array([[g]]), None, Ohmic(), access=sel).solve([[v]]).currents[0, 0]
+        assert i == pytest.approx(g * (v - v_m), rel=1e-10)
+    # reversed, a rectifying selector passes at most its saturation current
+    assert abs(i) < i_s
+    # the half-selected cell of a V/2 read passes far less than half the selected one's
+    bi = Selector(i_s, n, temp)
+    full, half = Crossbar(np.full((1, 2), g), None, Ohmic(), access=bi).solve(
+        [[0.9]], column_voltages=[[0.0, 0.45]]).currents[0]
+    assert half < 0.05 * full
+
+
+def test_selector_refuses_bad_parameters_and_overflow():
+    with pytest.raises(InputError, match="ideality"):
+        Selector(1e-9, ideality=0.5)
+    with pytest.raises(InputError, match="kind"):
+        Selector(1e-9, kind="ots")
+    with pytest.raises(ComputationError, match="overflows"):
+        Crossbar(np.full((1, 1), 1e-4), None, access=Selector(1e-9)).solve([[40.0]])
