@@ -15,7 +15,8 @@ from pathlib import Path
 
 import numpy as np
 
-from ._io import check_data_file, check_output, read_npy, to_json, write_json, write_text
+from ._io import (check_data_file, check_output, read_npy, to_json, write_bytes, write_csv,
+                  write_json, write_text)
 from ._validation import check_array
 from ._version import __version__
 from .devices.iv import IV_LAWS
@@ -347,8 +348,9 @@ def cmd_crossbar_write(args):
         check_output(args.out, "--out", inputs=[args.states] if args.states else [])
     wires = _wires(args)
     columns = _ints(args.columns, "--columns")
+    scheme = _write_scheme(args)
     res = write_pulse(model, states, args.row, columns, args.v_write, args.width,
-                      scheme=args.scheme, wires=wires, steps=args.steps)
+                      scheme=scheme, wires=wires, steps=args.steps, access=_access(args))
     if args.out:
         from ._io import write_bytes
         write_bytes(args.out, lambda fh: np.save(fh, res.states))
@@ -357,7 +359,7 @@ def cmd_crossbar_write(args):
     half[:, columns] = True
     half &= ~res.selected
     v = res.voltages
-    summary = {"preset": preset.name, "shape": shape, "scheme": args.scheme,
+    summary = {"preset": preset.name, "shape": shape, "cell": args.cell, "scheme": scheme,
                "v_write_V": args.v_write, "width_s": args.width,
                "selected_voltage_V": [float(v[res.selected].min()), float(v[res.selected].max())],
                "half_selected_voltage_V": ([float(v[half].min()), float(v[half].max())]
@@ -366,9 +368,9 @@ def cmd_crossbar_write(args):
                "selected_state_change": float(np.abs(res.states - states)[res.selected].max()),
                "max_disturb_state_change": float(np.abs(res.states - states)[~res.selected].max()
                                                  if (~res.selected).any() else 0.0),
-               "energy_cells_J": res.energy_cells, "energy_sources_J": res.energy_sources,
-               "out": args.out}
-    text = (f"{preset.name}: {args.scheme} write of row {args.row}, columns {columns}, "
+               "energy_cells_J": res.energy_cells, "energy_access_J": res.energy_access,
+               "energy_sources_J": res.energy_sources, "out": args.out}
+    text = (f"{preset.name}: {scheme} write of row {args.row}, columns {columns}, "
             f"{args.v_write:g} V for {args.width:g} s on a {shape[0]} x {shape[1]} array\n"
             f"  selected cells see {v[res.selected].min():.4g}..{v[res.selected].max():.4g} V"
             + (f", half-selected {v[half].min():.4g}..{v[half].max():.4g} V" if half.any()
@@ -376,8 +378,53 @@ def cmd_crossbar_write(args):
             f"\n  disturbed {summary['disturbed']} of {res.states.size - res.selected.sum()} "
             f"unselected cells (largest state change {summary['max_disturb_state_change']:.3g}"
             f"); selected state change {summary['selected_state_change']:.3g}\n"
-            f"  energy: {res.energy_cells:.4g} J in the cells, {res.energy_sources:.4g} J from "
-            f"the drivers")
+            f"  energy: {res.energy_cells:.4g} J in the devices"
+            + (f", {res.energy_access:.4g} J in the access devices" if args.cell != "passive"
+               else "") + f", {res.energy_sources:.4g} J from the drivers")
+    _emit(args, summary, text)
+
+
+def cmd_crossbar_train(args):
+    from ._outdir import OutputFolder
+    from .studies.insitu import HISTORY, train_insitu
+    preset = _compact_model(args.name, "memsim crossbar train")
+    scheme = _write_scheme(args)
+    access = _access(args)
+    wires = _wires(args)
+    identity = {k: v for k, v in sorted(vars(args).items())
+                if k not in ("func", "json", "quiet", "out") and not k.endswith("_command")}
+    folder = OutputFolder.open(args.out, "crossbar-train", identity, of="options")
+    bar = _Progress(args, desc="in-situ training", unit="epoch")
+    res = train_insitu(preset.device(), access=access, scheme=scheme, wires=wires,
+                       epochs=args.epochs, v_write=args.v_write, width=args.width,
+                       v_read=args.v_read, steps=args.steps, seed=args.seed,
+                       progress=lambda done, total, post: bar.update(done, total, post))
+    bar.close()
+    h = res.history
+    write_csv(folder / "history.csv", HISTORY, zip(*(h[k] for k in HISTORY)))
+    write_bytes(folder / "states.npy", lambda fh: np.save(fh, res.states))
+    trained = np.flatnonzero(h["accuracy"] == 1.0)
+    summary = {"preset": preset.name, "cell": args.cell, "scheme": scheme,
+               "epochs": args.epochs, "final_accuracy": float(h["accuracy"][-1]),
+               "first_epoch_at_100pct": int(trained[0]) if trained.size else None,
+               "pulses": int(h["pulses"].sum()), "cells_written": int(h["cells_written"].sum()),
+               "disturb_events": int(h["disturb_events"].sum()),
+               "disturbed_cells": int(res.disturbed.sum()), "cells": int(res.disturbed.size),
+               "disturb_state_change": float(h["disturb_state_change"].sum()),
+               "energy_J": {k[len("energy_"):-2]: float(h[k].sum())
+                            for k in HISTORY if k.startswith("energy_")},
+               "out": str(args.out)}
+    write_json(folder / "summary.json", summary)
+    e = summary["energy_J"]
+    text = (f"{preset.name}, {args.cell} cells, {scheme} writes: accuracy "
+            f"{h['accuracy'][0]:.0%} -> {h['accuracy'][-1]:.0%} in {args.epochs} epochs"
+            + (f" (100% from epoch {summary['first_epoch_at_100pct']})" if trained.size else "")
+            + f"\n  {summary['pulses']} pulses wrote {summary['cells_written']} cells; "
+            f"{summary['disturb_events']} disturb events on {summary['disturbed_cells']} of "
+            f"{summary['cells']} cells, total state change {summary['disturb_state_change']:.4g}"
+            f"\n  write energy: {e['selected']:.4g} J in written devices, {e['unselected']:.4g}"
+            f" J in unselected devices, {e['access']:.4g} J in access devices, "
+            f"{e['sources']:.4g} J from the drivers\n  history in {args.out}/history.csv")
     _emit(args, summary, text)
 
 
@@ -413,6 +460,37 @@ def _wires(args):
                        "or neither (ideal wiring)")
     return None if args.r_row is None else Wires(args.r_row, args.r_col, args.r_driver,
                                                 args.r_sense)
+
+
+def _cell_options(p):
+    p.add_argument("--cell", choices=["passive", "1t1r", "1s1r"], default="passive",
+                   help="passive: the device alone; 1t1r: the device in series with an NMOS "
+                   "access transistor (level-1 MOSFET, Shichman-Hodges) to the column; "
+                   "1s1r: in series with a diode-law selector (Shockley)")
+    p.add_argument("--v-gate", type=float, metavar="V",
+                   help="1t1r: gate (word-line) voltage of the cells read or written")
+    p.add_argument("--vth", type=float, metavar="V", help="1t1r: threshold voltage")
+    p.add_argument("--kp", type=float, metavar="A/V2",
+                   help="1t1r: process transconductance mu_n C_ox")
+    p.add_argument("--w-over-l", type=float, metavar="X", help="1t1r: transistor W/L")
+    p.add_argument("--i-s", type=float, metavar="A", help="1s1r: selector saturation current")
+    p.add_argument("--ideality", type=float, metavar="N",
+                   help="1s1r: selector ideality factor (default 1)")
+    p.add_argument("--temperature", type=float, metavar="K",
+                   help="1s1r: temperature of V_T = k_B T / q (default 300 K)")
+    p.add_argument("--selector", choices=["bidirectional", "rectifying"],
+                   help="1s1r: two antiparallel diodes (default) or one")
+
+
+def _write_scheme(args):
+    """--scheme, defaulting to 'gate' for 1T1R cells and 'v/3' otherwise."""
+    one_t = args.cell == "1t1r"
+    scheme = args.scheme or ("gate" if one_t else "v/3")
+    if (scheme == "gate") != one_t:
+        raise CLIError(f"--scheme {scheme} does not write --cell {args.cell} arrays: 1t1r "
+                       f"arrays are written by their gates (--scheme gate), passive and 1s1r "
+                       f"ones by v/2 or v/3")
+    return scheme
 
 
 def _circuit_options(p):
@@ -871,22 +949,7 @@ def build_parser():
                         "+ r_sense at virtual ground. Without --r-row/--r-col the wiring is "
                         "ideal.")
     _circuit_options(p)
-    p.add_argument("--cell", choices=["passive", "1t1r", "1s1r"], default="passive",
-                   help="passive: the device alone; 1t1r: the device in series with an NMOS "
-                   "access transistor (level-1 MOSFET, Shichman-Hodges) to the column; "
-                   "1s1r: in series with a diode-law selector (Shockley)")
-    p.add_argument("--v-gate", type=float, metavar="V", help="1t1r: gate (word-line) voltage")
-    p.add_argument("--vth", type=float, metavar="V", help="1t1r: threshold voltage")
-    p.add_argument("--kp", type=float, metavar="A/V2",
-                   help="1t1r: process transconductance mu_n C_ox")
-    p.add_argument("--w-over-l", type=float, metavar="X", help="1t1r: transistor W/L")
-    p.add_argument("--i-s", type=float, metavar="A", help="1s1r: selector saturation current")
-    p.add_argument("--ideality", type=float, metavar="N",
-                   help="1s1r: selector ideality factor (default 1)")
-    p.add_argument("--temperature", type=float, metavar="K",
-                   help="1s1r: temperature of V_T = k_B T / q (default 300 K)")
-    p.add_argument("--selector", choices=["bidirectional", "rectifying"],
-                   help="1s1r: two antiparallel diodes (default) or one")
+    _cell_options(p)
     p.add_argument("--out", required=True, metavar="I.npy",
                    help="currents, A, shape (batch, N) (written only on success)")
     p.set_defaults(func=cmd_crossbar_solve)
@@ -902,8 +965,10 @@ def build_parser():
     p.add_argument("--columns", required=True, metavar="J[,K...]", help="its selected columns")
     p.add_argument("--v-write", type=float, required=True, metavar="V", help="write voltage")
     p.add_argument("--width", type=float, required=True, metavar="S", help="pulse width")
-    p.add_argument("--scheme", choices=["v/2", "v/3"], default="v/3",
-                   help="biasing of the unselected lines (default: %(default)s)")
+    p.add_argument("--scheme", choices=["v/2", "v/3", "gate"],
+                   help="biasing of the unselected lines: v/2, v/3 (passive, 1s1r; default "
+                   "v/3) or gate (1t1r, the default there)")
+    _cell_options(p)
     p.add_argument("--state", type=float, help="every cell's initial state (default: the "
                    "preset's)")
     p.add_argument("--states", metavar="X.npy", help="initial states, shape (M, N)")
@@ -911,6 +976,31 @@ def build_parser():
     p.add_argument("--steps", type=int, default=8, help="circuit solves per pulse")
     p.add_argument("--out", metavar="X.npy", help="write the states after the pulse here")
     p.set_defaults(func=cmd_crossbar_write)
+    p = csub.add_parser("train", parents=[common], help="in-situ training on a solved array, "
+                        "with its write disturb",
+                        description="Train a single-layer perceptron on 3x3 letter images "
+                        "(z, v, n and their one-pixel flips; after Prezioso et al., Nature "
+                        "2015) on a 10 x 6 array of compact-model cells, every read and write "
+                        "through the solved circuit, by the batch Manhattan rule: counts the "
+                        "half-selected cells each write disturbs and the write energy.")
+    p.add_argument("name", help="compact-model preset name or path to a preset .toml")
+    p.add_argument("--epochs", type=int, default=20, help="(default: %(default)s)")
+    p.add_argument("--v-write", type=float, default=0.4, metavar="V",
+                   help="write amplitude, sets at +V, resets at -V (default: %(default)s)")
+    p.add_argument("--width", type=float, default=2e-5, metavar="S",
+                   help="write pulse width (default: %(default)s)")
+    p.add_argument("--v-read", type=float, default=0.1, metavar="V",
+                   help="read amplitude, below the device's thresholds (default: %(default)s)")
+    p.add_argument("--scheme", choices=["v/2", "v/3", "gate"],
+                   help="write biasing: v/2, v/3 (passive, 1s1r; default v/3) or gate (1t1r)")
+    _cell_options(p)
+    _wire_options(p, "column driver output")
+    p.add_argument("--steps", type=int, default=4, help="circuit solves per write pulse "
+                   "(default: %(default)s)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the initial states")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for history.csv, states.npy and summary.json")
+    p.set_defaults(func=cmd_crossbar_train)
     p = csub.add_parser("map", parents=[common], help="voltage and current maps of an array",
                         description="Row-wire, column-wire and device voltages and device "
                         "currents of one input, as images (data beside the figure as CSV).")

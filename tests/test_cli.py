@@ -405,6 +405,26 @@ def test_crossbar_solve_1t1r_cells_match_the_reference(tmp_path):
     np.testing.assert_allclose(np.load(tmp_path / "i.npy"), ref, rtol=1e-9)
 
 
+def test_crossbar_train_writes_its_history_and_counts_disturb(tmp_path):
+    base = ["crossbar", "train", "yakopcic", "--epochs", "3", "--json"]
+    v2 = json.loads(ok(*base, "--scheme", "v/2", "--out", str(tmp_path / "v2")).stdout)
+    assert v2["disturb_events"] == 6 * v2["pulses"] + 8 * v2["cells_written"] > 0
+    with open(tmp_path / "v2" / "history.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert [int(r["epoch"]) for r in rows] == [0, 1, 2, 3]
+    assert sum(int(r["disturb_events"]) for r in rows) == v2["disturb_events"]
+    assert np.load(tmp_path / "v2" / "states.npy").shape == (10, 6)
+    gate = json.loads(ok(*base, "--cell", "1t1r", "--v-gate", "1.8", "--vth", "0.4", "--kp",
+                         "2e-4", "--w-over-l", "500", "--out", str(tmp_path / "g")).stdout)
+    assert gate["scheme"] == "gate" and gate["disturb_events"] == 0
+    assert gate["energy_J"]["access"] > 0
+    bad = memsim(*base, "--scheme", "gate", "--out", str(tmp_path / "bad"))
+    assert bad.returncode == 2 and "--scheme gate does not write --cell passive" in bad.stderr
+    # the folder is the command's own: other options are refused, not overwritten
+    bad = memsim(*base, "--scheme", "v/3", "--out", str(tmp_path / "v2"))
+    assert bad.returncode == 2 and not (tmp_path / "bad").exists()
+
+
 def test_crossbar_solve_1s1r_cells_match_the_reference(tmp_path):
     from memsim.crossbar import Wires
     from memsim.crossbar._reference import one_s_one_r_solve

@@ -101,6 +101,11 @@ class Tile:
         Device I-V law; None is ohmic.
     solver : {"auto", "ideal", "linear", "nonlinear"}, default="auto"
         Circuit solver, see :class:`memsim.crossbar.Crossbar`.
+    access : AccessTransistor, Selector or None, default=None
+        The cells' access device, in the circuit of every read (1T1R, 1S1R);
+        None: the device alone joins row and column (passive cells, or 1T1R
+        cells whose transistor is taken as an ideal switch). Solved by Newton
+        with a sparse LU per step: far slower than a passive array's read.
     read_noise : {"correlated", "frozen", "independent"}, default="correlated"
         How the read noise of successive reads is correlated (module notes,
         :mod:`memsim.devices.flicker`).
@@ -129,7 +134,7 @@ class Tile:
     def __init__(self, weights, device, *, seed, scheme="differential", clip="max",
                  clip_value=None, per_column=False, dac=None, adc=None, wires=None, iv=None,
                  solver="auto", gate_idle=True, read_noise="correlated", read_interval=1e-3,
-                 rtol=RTOL, atol=0.0, maxiter=None):
+                 rtol=RTOL, atol=0.0, maxiter=None, access=None):
         self.dac = DAC() if dac is None else dac
         self.adc = ADC(bits=0) if adc is None else adc
         if not isinstance(self.dac, DAC):
@@ -142,7 +147,7 @@ class Tile:
         self.mapping = map_weights(weights, self.device.g_min, self.device.g_max,
                                    scheme=scheme, clip=clip, clip_value=clip_value,
                                    per_column=per_column)
-        self.wires, self.iv, self.solver = wires, iv, solver
+        self.wires, self.iv, self.solver, self.access = wires, iv, solver, access
         if not isinstance(gate_idle, (bool, np.bool_)):
             raise InputTypeError(f"gate_idle must be True or False, got {gate_idle!r}")
         self.gate_idle = bool(gate_idle)
@@ -215,7 +220,8 @@ class Tile:
             if self._baseline is None:
                 self._baseline = self._calibration_readout(self.conductances(0.0))
             comp = self._baseline / self._calibration_readout(g) if t > 0.0 else 1.0
-            self._reads[t] = (Crossbar(g, self.wires, self.iv, self.solver),
+            self._reads[t] = (Crossbar(g, self.wires, self.iv, self.solver,
+                                       access=self.access),
                               self.read_noise_std(t) ** 2, comp, g.sum(axis=1))
         return self._reads[t]
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields, replace
 
 from .._validation import check_choice, check_scalar
-from ..crossbar import ADC, DAC, BitSlicedMatrix, TiledMatrix, Wires
+from ..crossbar import ADC, DAC, AccessTransistor, BitSlicedMatrix, TiledMatrix, Wires
 from ..crossbar.circuit import resolve_solver
 from ..crossbar.mapping import SCHEMES
 from ..devices import PCM, Device, load_preset
@@ -71,8 +71,15 @@ class HardwareConfig:
         Physical rows and columns of a tile.
     cell : {"1T1R", "passive"}, default="1T1R"
         Cells with an access transistor, whose gates load each row's word line,
-        or passive cross-point cells (energy only: the circuit solve is the
-        same).
+        or passive cross-point cells. The transistor is priced (area, gate
+        charge) either way; it joins the circuit solve only when ``v_gate`` > 0.
+    v_gate, vth, kp, w_over_l : float, default=0.0
+        The 1T1R access transistor in every read's circuit
+        (:class:`memsim.crossbar.AccessTransistor`: gate voltage V, threshold
+        V, process transconductance A/V², W/L). ``v_gate`` = 0 leaves it out
+        (an ideal switch); > 0 needs ``cell = "1T1R"`` and the other three > 0,
+        and makes every read a Newton solve with one internal node per cell,
+        orders of magnitude slower than a passive read.
     scheme : {"differential", "reference"}, default="differential"
         Weight mapping: differential pairs or a reference column.
     dac_bits : int, default=8
@@ -127,7 +134,12 @@ class HardwareConfig:
     v_read: float = 0.0
     solver: str = "auto"
     read_noise: str = "correlated"
+    v_gate: float = 0.0
+    vth: float = 0.0
+    kp: float = 0.0
+    w_over_l: float = 0.0
     wires: Wires | None = field(init=False)
+    access: AccessTransistor | None = field(init=False)
 
     def __post_init__(self):
         if not isinstance(self.device, Device):
@@ -172,6 +184,23 @@ class HardwareConfig:
         wires = None if r_row == 0.0 and r_col == 0.0 else Wires(r_row, r_col)
         resolve_solver(self.solver, wires, None, name="tile.solver")
         object.__setattr__(self, "wires", wires)
+        object.__setattr__(self, "access", self._access_transistor())
+
+    def _access_transistor(self):
+        """The AccessTransistor of ``tile.v_gate`` and its keys, or None when it is 0."""
+        v_gate = check_scalar("tile.v_gate", self.v_gate, low=0.0)
+        if v_gate == 0.0:
+            return None
+        if self.cell != "1T1R":
+            raise ConfigError(f"tile.v_gate={v_gate!r} puts an access transistor in the "
+                              f"circuit; tile.cell is {self.cell!r}: set tile.cell = '1T1R' or "
+                              f"tile.v_gate = 0")
+        for name in ("vth", "kp", "w_over_l"):
+            check_scalar(f"tile.{name}", getattr(self, name), low=0.0, low_inclusive=False)
+        if self.solver not in ("auto", "nonlinear"):
+            raise ConfigError(f"tile.solver={self.solver!r} cannot solve 1T1R cells (tile.v_gate "
+                              f"> 0): use 'auto' or 'nonlinear'")
+        return AccessTransistor(v_gate, self.vth, self.kp, self.w_over_l)
 
     @classmethod
     def from_config(cls, config, device, technology=None):
@@ -285,7 +314,8 @@ class HardwareConfig:
         """
         options = dict(tile_shape=(self.rows, self.cols), adc=self.adc(), scheme=self.scheme,
                        wires=self.wires, solver=self.solver, gate_idle=self.gate_idle,
-                       read_noise=self.read_noise, read_interval=read_interval, **tolerances)
+                       read_noise=self.read_noise, read_interval=read_interval,
+                       access=self.access, **tolerances)
         input_bits = self.dac_bits if self.bit_serial and not spikes else 0
         if self.slice_bits or input_bits:
             return BitSlicedMatrix(weights, self.device, seed=seed, slices=self.weight_slices,

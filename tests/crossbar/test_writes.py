@@ -1,4 +1,4 @@
-"""Writes on passive arrays: the V/2 and V/3 shares on half-selected cells (hand-computed
+"""Writes on passive, 1S1R and 1T1R arrays: the V/2 and V/3 shares on half-selected cells (hand-computed
 in the wire-free limit), less with wires, disturb only above a device's threshold,
 energy conservation, and biased columns against the direct sparse reference."""
 
@@ -103,3 +103,57 @@ def test_biased_columns_match_the_direct_sparse_solve():
     np.testing.assert_allclose(sol.v_col.reshape(2, -1), nodes[:, 30:], rtol=0, atol=1e-12)
     with pytest.raises(InputError, match="column_voltages"):
         Crossbar(g, wires).solve(v, column_voltages=np.zeros(4))
+
+
+# ----------------------------------------------------------- gated 1T1R and 1S1R writes
+
+VTH, KP, WL, V_ON = 0.4, 2e-4, 500.0, 1.8
+
+
+def test_gated_1t1r_write_is_the_hand_solved_series_cell_and_isolates_the_rest(yakopcic):
+    from scipy.optimize import brentq
+
+    from memsim.crossbar import AccessTransistor
+    x = np.full((M, N), 0.5)
+    res = write_pulse(yakopcic, x, ROW, [COL, 4], VW, 1e-6, scheme="gate", steps=1,
+                      access=AccessTransistor(V_ON, VTH, KP, WL))
+    beta, over = KP * WL, V_ON - VTH
+    # device from the row at V_w to node m, channel from m (drain) to the column at 0 V
+    # (source), linear region: I_mem(0.5, V_w - m) = beta (over m - m^2 / 2)
+    v_m = brentq(lambda m: float(yakopcic.current(np.array([0.5]), np.array([VW - m]))[0])
+                 - beta * (over * m - m * m / 2), 0.0, VW, xtol=1e-16)
+    assert v_m < over
+    np.testing.assert_allclose(res.voltages[ROW, [COL, 4]], VW - v_m, rtol=1e-12)
+    others = np.ones((M, N), bool)
+    others[ROW, [COL, 4]] = False
+    assert np.all(res.voltages[others] == 0.0) and not res.disturbed.any()
+    assert np.all(res.states[others] == 0.5) and np.all(res.states[~others] > 0.5)
+    # energy: what the drivers deliver is dissipated in the devices and the channels
+    assert res.energy_sources == pytest.approx(res.energy_cells + res.energy_access, rel=1e-12)
+    assert res.energy_disturbed == 0.0 and res.energy_access > 0.0
+    with pytest.raises(InputError, match="gate"):
+        write_pulse(yakopcic, x, ROW, COL, VW, 1e-6, scheme="v/2",
+                    access=AccessTransistor(V_ON, VTH, KP, WL))
+    with pytest.raises(InputError, match="1T1R"):
+        write_pulse(yakopcic, x, ROW, COL, VW, 1e-6, scheme="gate")
+
+
+def test_a_selector_shields_half_selected_cells_of_a_v2_write(yakopcic):
+    from memsim.crossbar import Selector
+    x = np.full((M, N), 0.5)
+    sel = Selector(i_s=1e-9, ideality=1.0)
+    res = write_pulse(yakopcic, x, ROW, COL, 0.6, 1e-5, scheme="v/2", steps=1, access=sel)
+    bare = write_pulse(yakopcic, x, ROW, COL, 0.6, 1e-5, scheme="v/2", steps=1)
+    half = np.zeros((M, N), bool)
+    half[ROW, :] = half[:, COL] = True
+    half[ROW, COL] = False
+    # each half-selected cell is the same series circuit at V_w / 2; the selector's
+    # conductance falls with its voltage, so the device's share falls faster than V_w
+    dev_half, dev_sel = res.voltages[half], res.voltages[ROW, COL]
+    np.testing.assert_allclose(dev_half, dev_half[0], rtol=1e-12)
+    assert dev_half[0] < 0.5 * dev_sel
+    # here below the device's threshold (0.16 V), where the bare array's half-selected
+    # cells, at 0.3 V, all move; the selected device, above it, still switches
+    assert dev_half[0] < 0.16 < dev_sel and not res.disturbed.any()
+    assert bare.disturbed.sum() == half.sum() and res.states[ROW, COL] > 0.5
+    assert res.energy_sources == pytest.approx(res.energy_cells + res.energy_access, rel=1e-12)

@@ -152,3 +152,30 @@ def test_a_cell_the_technology_cannot_hold_is_refused_at_configuration():
     with pytest.raises(InputError, match="passive"):
         HardwareConfig(milo, CIM)
     assert HardwareConfig(milo, CIM, cell="passive").cell == "passive"
+
+
+def test_tile_v_gate_puts_the_access_transistor_in_every_read():
+    from memsim.crossbar import AccessTransistor, Crossbar
+    from memsim.crossbar._reference import one_t_one_r_solve
+    from memsim.errors import ConfigError, InputError
+    rng = np.random.default_rng(3)
+    w, x = rng.normal(size=(6, 3)), rng.uniform(0, 1, (4, 6))
+    hw = _hardware(rows=8, cols=8, r_row=1.0, r_col=1.0, v_gate=1.2, vth=0.4, kp=2e-4,
+                   w_over_l=2.0)
+    assert hw.access == AccessTransistor(1.2, 0.4, 2e-4, 2.0)
+    tile = hw.tiled_matrix(w, 0, spikes=False).tiles[0][0]
+    xb = tile.circuit(0.0)
+    assert xb.access == hw.access
+    v = tile.dac._convert(x)
+    ref = one_t_one_r_solve(xb.g, v, hw.wires, xb.iv, 1.2, 0.4, 2e-4, 2.0)[0]
+    np.testing.assert_allclose(tile.column_currents(x, read_noise=False), ref, rtol=1e-9,
+                               atol=1e-9 * np.abs(ref).max())
+    # the channel's drop lowers every column current against the same tile without it
+    bare = _hardware(rows=8, cols=8, r_row=1.0, r_col=1.0).tiled_matrix(w, 0, spikes=False)
+    passive = bare.tiles[0][0].column_currents(x, read_noise=False)
+    assert np.all(ref < passive)
+    assert _hardware().access is None
+    with pytest.raises(ConfigError, match="tile.cell"):
+        _hardware(cell="passive", v_gate=1.2, vth=0.4, kp=2e-4, w_over_l=2.0)
+    with pytest.raises(InputError, match="tile.kp"):
+        _hardware(v_gate=1.2, vth=0.4, w_over_l=2.0)
