@@ -569,6 +569,93 @@ def _write_energy_folder(folder, report):
                  figures["energy_breakdown"][0]}))
 
 
+# ----------------------------------------------------------------------------- nir
+
+def _nir_config(args):
+    from .config import load_config
+    from .nir.run import NIR_DEFAULTS
+    return load_config(NIR_DEFAULTS, args.config, args.set or ())
+
+
+def cmd_nir_info(args):
+    from .nir.run import graph_info
+    info = graph_info(args.graph, _nir_config(args))
+    lines = [f"{args.graph}: input {tuple(info['input_shape'])} -> output "
+             f"{tuple(info['output_shape'])}; {info['parameters']} parameters, "
+             f"{info['tiles']} tiles"]
+    for name, node in info["nodes"].items():
+        extra = (f"  matrices {[tuple(m) for m in node['matrices']]} x "
+                 f"{node['reads_per_step']} reads/step, {node['tiles']} tiles"
+                 if "matrices" in node else "")
+        lines.append(f"  {name:<16} {node['type']:<10} {str(tuple(node['in'])):>16} -> "
+                     f"{str(tuple(node['out'])):<16} {node['parameters']:>8} params{extra}")
+    if info["delayed_edges"]:
+        lines.append("recurrent edges (one step of delay): "
+                     + ", ".join(f"{a} -> {b}" for a, b in info["delayed_edges"]))
+    _emit(args, info, "\n".join(lines))
+
+
+def cmd_nir_run(args):
+    from ._outdir import OutputFolder
+    from .nir.run import run_nir
+    config = _nir_config(args)
+    check_output(args.out, "--out", inputs=[args.graph, args.input])
+    x = _load_npy(args.input, "--input")
+    identity = {"config": config, "graph": str(args.graph), "input": str(args.input),
+                "dt": args.dt, "digital": args.digital}
+    folder = OutputFolder.open(args.out, "nir-run", identity, of="graph, input and config")
+    res = run_nir(args.graph, x, args.dt, config, digital_only=args.digital)
+    write_bytes(folder / "outputs.npy", lambda fh: np.save(fh, res["outputs"]))
+    summary = {"graph": str(args.graph), "input": str(args.input),
+               "input_shape": list(np.shape(x)), "dt": args.dt,
+               "integrator": config["graph"]["integrator"],
+               "spike_mode": config["graph"]["spikes"],
+               "batch": res["batch"], "steps": res["steps"], "digital_only": args.digital,
+               "spikes": res["spikes"], "digital_spikes": res["digital_spikes"],
+               "config": config}
+    if not args.digital:
+        write_bytes(folder / "digital_outputs.npy",
+                    lambda fh: np.save(fh, res["digital_outputs"]))
+        summary.update(comparison=res["comparison"], cost=res["cost"], tiles=res["tiles"])
+    write_json(folder / "summary.json", summary)
+    from .report import nir_report
+    write_text(folder / "report.html", nir_report(summary))
+    lines = [f"{args.graph}: {res['batch']} input(s) x {res['steps']} steps of {args.dt:g} s; "
+             f"outputs {tuple(np.shape(res['outputs']))} in {args.out}/outputs.npy",
+             "spikes (tiles / digital): " + ", ".join(
+                 f"{n} {res['spikes'].get(n, 0)}/{d}" for n, d in res["digital_spikes"].items())]
+    if not args.digital:
+        c, cost = res["comparison"], res["cost"]
+        lines.append("tiles vs digital: relative difference "
+                     f"{c['relative_difference']:.3g}, max |difference| "
+                     f"{c['max_abs_difference']:.3g}"
+                     + (f", top-1 agreement {c['top1_agreement']:.0%}"
+                        if "top1_agreement" in c else ""))
+        lines.append(f"per inference on {config['technology']} tiles: "
+                     f"{cost['analog']['total_joules'] * 1e12:.4g} pJ, "
+                     f"{cost['latency']['latency_s'] * 1e9:.4g} ns, "
+                     f"{cost['area']['total_m2'] * 1e6:.4g} mm^2 ({cost['area']['tiles']} tiles)")
+        lines += [f"  {n:<11} {b['total_joules'] * 1e12:>12.4g} pJ  x{b['ratio_to_analog']:.3g} "
+                  f"energy, x{b['latency_ratio_to_analog']:.3g} latency"
+                  for n, b in cost["baselines"].items()]
+    _emit(args, summary, "\n".join(lines))
+
+
+def cmd_nir_export(args):
+    from .nir.export import export_policy
+    from .rl.train import load_policy
+    check_output(args.out, "--out")
+    agent, _, meta = load_policy(args.policy, what="POLICY")
+    graph = export_policy(agent, args.out)
+    info = {"policy": str(args.policy), "out": str(args.out), "nodes": sorted(graph.nodes),
+            "dt": agent.config.neuron.dt, "steps_per_decision":
+            agent.config.steps_per_decision}
+    _emit(args, info, f"{args.policy} ({meta['env']}, {agent.config.n_rec} LIF neurons) "
+          f"written to {args.out} as a NIR graph of {len(graph.nodes)} nodes; run it with "
+          f"forward Euler at dt = {agent.config.neuron.dt:g} s, "
+          f"{agent.config.steps_per_decision} steps per decision")
+
+
 # ----------------------------------------------------------------------------- rl
 
 def cmd_train(args):
@@ -937,6 +1024,39 @@ def build_parser():
                    "report.html into this folder (new, or one this command wrote for the "
                    "same config)")
     p.set_defaults(func=cmd_energy)
+
+    nir = sub.add_parser("nir", help="run NIR graphs from other frameworks on tiles; export "
+                         "policies to NIR",
+                         description="Spiking networks in the Neuromorphic Intermediate "
+                         "Representation (pip install 'memsim[nir]').")
+    nsub = nir.add_subparsers(dest="nir_command", required=True, metavar="SUBCOMMAND")
+    p = nsub.add_parser("info", parents=[common], help="nodes, shapes, parameters, tiles",
+                        description="Print the graph as memsim reads it: every node's type, "
+                        "shapes and parameter count, the matrices of weight nodes and the tiles "
+                        "they need, and the recurrent edges (one step of delay each).")
+    p.add_argument("graph", metavar="GRAPH.nir")
+    _config_arguments(p, "tile.rows=128")
+    p.set_defaults(func=cmd_nir_info)
+    p = nsub.add_parser("run", parents=[common], help="run a graph digitally and on tiles",
+                        description="Run a NIR graph on an input sequence with float weights "
+                        "and with its weight nodes on memristor tiles; write both outputs, "
+                        "spike counts and the energy, latency and area per inference against "
+                        "every baseline. Keys and defaults: memsim.nir.NIR_DEFAULTS (README).")
+    p.add_argument("graph", metavar="GRAPH.nir")
+    _config_arguments(p, "read.t=86400")
+    p.add_argument("--input", required=True, metavar="X.npy",
+                   help="(T, *input_shape) or (batch, T, *input_shape)")
+    p.add_argument("--dt", required=True, type=float, metavar="S", help="time step")
+    p.add_argument("--digital", action="store_true", help="float weights only (no tiles)")
+    p.add_argument("--out", required=True, metavar="DIR",
+                   help="folder for outputs.npy, summary.json and report.html")
+    p.set_defaults(func=cmd_nir_run)
+    p = nsub.add_parser("export", parents=[common], help="a trained LIF policy as a NIR graph",
+                        description="Write a trained e-prop LIF policy as a NIR graph that "
+                        "memsim runs (forward Euler at the policy's dt) to the same actions.")
+    p.add_argument("policy", metavar="POLICY", help="policy name or .npz path")
+    p.add_argument("--out", required=True, metavar="POLICY.nir")
+    p.set_defaults(func=cmd_nir_export)
 
     crossbar = sub.add_parser("crossbar", help="solve crossbar circuits, draw their maps",
                               description="Column currents of a crossbar array with wire "

@@ -188,3 +188,24 @@ def run_report(summary, figures):
     sections += [figure(path, caption) for caption, path in figures.items()]
     return page("memsim run", sections, summary["config"])
 
+
+
+def nir_report(summary):
+    """The HTML of a ``memsim nir run`` report (``summary.json`` beside it)."""
+    sections = [f"<p>NIR graph {html.escape(str(summary['graph']))}: input "
+                f"{summary['input_shape']}, dt = {summary['dt']} s, integrator "
+                f"{html.escape(summary['integrator'])}, spikes as "
+                f"{html.escape(summary['spike_mode'])}.</p>"]
+    sections.append(table("spikes", "Spikes per spiking node over the run",
+                          [("node", None, ""), ("tiles", 1.0, ".6g"), ("digital", 1.0, ".6g")],
+                          [(n, summary["spikes"].get(n, 0), d)
+                           for n, d in summary["digital_spikes"].items()]))
+    if "cost" in summary:
+        c = summary["comparison"]
+        sections.append(table("comparison", "Tiles against the digital run on the same input",
+                              [("quantity", None, ""), ("value", 1.0, ".4g")],
+                              list(c.items())))
+        cost = summary["cost"]
+        sections += _cost_tables("", "inference", cost["analog"], cost["latency"],
+                                 cost["area"], cost["baselines"])
+    return page("memsim nir run", sections, summary["config"])

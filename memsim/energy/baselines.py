@@ -1,8 +1,10 @@
 """Digital baselines for the same network, the same activity and the same periphery.
 
 ``Workload`` describes one inference (or network step) of a layered network:
-layer sizes, the mean number of active (nonzero or spiking) inputs of each
-layer, and whether those inputs are binary spikes.
+layer sizes (or any set of matrices), the mean number of active (nonzero or
+spiking) inputs of each layer, whether those inputs are binary spikes, and how
+often each matrix is read (a convolution's kernel once per output position:
+its weights are stored once, its MACs counted at every position).
 
 Fair comparison: a baseline does the same work as the analog tiles. Both int8
 designs are charged, besides their own synaptic arithmetic and weight memory,
@@ -44,10 +46,11 @@ node, with the digital clock ``t_clk`` and the NeuroSim cells of its technology 
 both int8 designs also take the analog side's neuron-update and spike-delivery phases
 and its neuron units, neuron state and buffers (the same periphery)::
 
-    int8 dense   t = t_clk sum_blocks (k + k + m - 1)   a weight-stationary P x P
-                                  systolic array (TPU v1: P = 256), each k x m block of
-                                  a layer loaded (k cycles) then passed by one input
-                                  vector (k + m - 1 cycles), blocks one after another
+    int8 dense   t = t_clk sum_blocks (k + k + m - 1 + R - 1)   a weight-stationary
+                                  P x P systolic array (TPU v1: P = 256), each k x m block
+                                  of a layer loaded (k cycles) then passed by its R input
+                                  vectors (R reads: 1, or a convolution's output
+                                  positions), blocks one after another
                  A = P^2 A_mac + 8 W A_sram    A_mac: 8 x 8 array multiplier, 32-bit
                                   adder, 8- and 32-bit registers; W weights in SRAM
     int8 event   t = t_clk sum_layers (active inputs)   one event per cycle: a weight
@@ -74,50 +77,94 @@ from .technology import energy_scale, load_baselines
 
 @dataclass(frozen=True)
 class Workload:
-    """One inference (or network step) of a layered network.
+    """One inference (or network step) of a layered network, or of any set of weight
+    matrices.
 
     Parameters
     ----------
     layer_sizes : tuple of int
         Neurons per layer, input first; one weight matrix between neighbours.
     active_inputs : tuple of float
-        Mean active inputs of each weight layer per inference (``len(layer_sizes) - 1``).
+        Mean active inputs of each weight layer per inference (``len(layer_sizes) - 1``),
+        summed over its reads.
     multibit_inputs : tuple of float, optional
         How many of each layer's active inputs are multi-bit values (their
         events need a multiply); the others are binary spikes (an accumulate
         only). Default: all of them.
+    reads : tuple of int, optional
+        How often each layer's matrix is applied per inference (a
+        convolution's kernel matrix: once per output position); default 1.
+        The weights are stored once; the MACs, output neurons and dense
+        cycles count every read.
+    matrices : tuple of (int, int), optional
+        ``(n_in, n_out)`` of each weight matrix when they do not form a chain
+        (a graph's matrices); then ``layer_sizes`` is ignored and may be None.
+
+    Attributes
+    ----------
+    shapes : tuple of (int, int)
+        ``(n_in, n_out)`` of every weight matrix.
     """
 
     layer_sizes: tuple
     active_inputs: tuple
     multibit_inputs: tuple | None = None
+    reads: tuple | None = None
+    matrices: tuple | None = None
 
     def __post_init__(self):
-        sizes = tuple(check_scalar("layer size", n, low=1, integer=True)
-                      for n in self.layer_sizes)
-        if len(sizes) < 2:
-            raise InputError(f"layer_sizes needs at least two layers, got {self.layer_sizes!r}")
+        if self.matrices is None:
+            sizes = tuple(check_scalar("layer size", n, low=1, integer=True)
+                          for n in self.layer_sizes)
+            if len(sizes) < 2:
+                raise InputError(f"layer_sizes needs at least two layers, got "
+                                 f"{self.layer_sizes!r}")
+            shapes = tuple(zip(sizes[:-1], sizes[1:]))
+            object.__setattr__(self, "layer_sizes", sizes)
+        else:
+            shapes = tuple((check_scalar("matrix rows", a, low=1, integer=True),
+                            check_scalar("matrix columns", b, low=1, integer=True))
+                           for a, b in self.matrices)
+            if not shapes:
+                raise InputError("matrices needs at least one (n_in, n_out)")
+        reads = (1,) * len(shapes) if self.reads is None else tuple(
+            check_scalar("reads", r, low=1, integer=True) for r in self.reads)
+        if len(reads) != len(shapes):
+            raise InputError(f"reads needs one value per weight layer ({len(shapes)}), "
+                             f"got {len(reads)}")
         active = tuple(check_scalar("active inputs", a, low=0.0) for a in self.active_inputs)
-        if len(active) != len(sizes) - 1:
+        if len(active) != len(shapes):
             raise InputError(f"active_inputs needs one value per weight layer "
-                             f"({len(sizes) - 1}), got {len(active)}")
-        for a, n in zip(active, sizes):
-            if a > n:
-                raise InputError(f"active inputs {a} exceed the layer size {n}")
+                             f"({len(shapes)}), got {len(active)}")
+        for a, (n, _), r in zip(active, shapes, reads):
+            if a > n * r * (1 + 1e-12):
+                raise InputError(f"active inputs {a} exceed the layer size {n} times its "
+                                 f"reads {r}")
         multibit = active if self.multibit_inputs is None else tuple(
             check_scalar("multi-bit inputs", m, low=0.0) for m in self.multibit_inputs)
         if len(multibit) != len(active) or any(m > a * (1 + 1e-12) for m, a in
                                                 zip(multibit, active)):
             raise InputError(f"multibit_inputs needs one value per weight layer, at most its "
                              f"active inputs {active}; got {self.multibit_inputs!r}")
-        object.__setattr__(self, "layer_sizes", sizes)
+        object.__setattr__(self, "shapes", shapes)
+        object.__setattr__(self, "reads", reads)
         object.__setattr__(self, "active_inputs", active)
         object.__setattr__(self, "multibit_inputs", multibit)
 
     @property
+    def weights(self):
+        """Weights stored (each matrix once, however often it is read)."""
+        return sum(a * b for a, b in self.shapes)
+
+    @property
+    def outputs(self):
+        """Output neurons of every layer: its matrix's columns times its reads."""
+        return tuple(b * r for (_, b), r in zip(self.shapes, self.reads))
+
+    @property
     def macs(self):
         """Multiply-accumulates of a dense inference."""
-        return sum(a * b for a, b in zip(self.layer_sizes[:-1], self.layer_sizes[1:]))
+        return sum(a * b * r for (a, b), r in zip(self.shapes, self.reads))
 
     @property
     def ops(self):
@@ -127,12 +174,12 @@ class Workload:
     @property
     def synaptic_events(self):
         """Active inputs times their fan-out, summed over layers: the useful MACs."""
-        return sum(a * n for a, n in zip(self.active_inputs, self.layer_sizes[1:]))
+        return sum(a * n for a, (_, n) in zip(self.active_inputs, self.shapes))
 
     @property
     def multibit_events(self):
         """Synaptic events of multi-bit inputs (a multiply each); the rest are binary."""
-        return sum(m * n for m, n in zip(self.multibit_inputs, self.layer_sizes[1:]))
+        return sum(m * n for m, (_, n) in zip(self.multibit_inputs, self.shapes))
 
     @property
     def useful_ops(self):
@@ -201,8 +248,8 @@ def loihi(workload):
     spec = load_baselines()["loihi"]
     ledger = EnergyLedger()
     ledger.charge("synaptic_op", workload.synaptic_events, spec["e_synaptic_op"])
-    active = sum(n for a, n in zip(workload.active_inputs, workload.layer_sizes[1:]) if a > 0)
-    idle = sum(workload.layer_sizes[1:]) - active
+    active = sum(n for a, n in zip(workload.active_inputs, workload.outputs) if a > 0)
+    idle = sum(workload.outputs) - active
     ledger.charge("neuron_update", active, spec["e_neuron_update_active"])
     ledger.charge("neuron_update", idle, spec["e_neuron_update_inactive"])
     ledger.charge("spike_routing", sum(workload.active_inputs), spec["e_spike_within_tile"])
@@ -243,23 +290,24 @@ def baseline_latency(name, workload, tech):
     """
     check_choice("baseline", name, tuple(BASELINES))
     spec = load_baselines()
-    sizes = workload.layer_sizes
+    outputs = workload.outputs
     if name == "int8-dense":
         rows, cols = spec["int8"]["pe_rows"], spec["int8"]["pe_cols"]
         cycles = 0
-        for n_in, n_out in zip(sizes[:-1], sizes[1:]):
+        for (n_in, n_out), reads in zip(workload.shapes, workload.reads):
             for r in range(0, n_in, rows):
                 for c in range(0, n_out, cols):
                     k, m = min(rows, n_in - r), min(cols, n_out - c)
-                    cycles += k + (k + m - 1)       # load the block's weights, pass one input
+                    # load the block's weights, then stream the layer's input vectors
+                    cycles += k + (k + m - 1) + (reads - 1)
         return cycles * tech["t_clk"]
     if name == "int8-event":
         return sum(workload.active_inputs) * tech["t_clk"]
     if name == "loihi":
         loihi_spec = spec["loihi"]
-        neurons = sum(sizes[1:])
+        neurons = sum(outputs)
         cores = math.ceil(neurons / loihi_spec["neurons_per_core"])
-        active = sum(n for a, n in zip(workload.active_inputs, sizes[1:]) if a > 0)
+        active = sum(n for a, n in zip(workload.active_inputs, outputs) if a > 0)
         work = (workload.synaptic_events * loihi_spec["t_synaptic_op"]
                 + active * loihi_spec["t_neuron_update_active"]
                 + (neurons - active) * loihi_spec["t_neuron_update_inactive"]
@@ -275,17 +323,16 @@ def baseline_area(name, workload, tech):
     :func:`against_baselines` adds to the int8 designs (module notes)."""
     check_choice("baseline", name, tuple(BASELINES))
     spec = load_baselines()
-    sizes = workload.layer_sizes
-    weights_bits = 8 * workload.macs * tech["a_sram_bit"]
+    weights_bits = 8 * workload.weights * tech["a_sram_bit"]
     if name == "int8-dense":
         return spec["int8"]["pe_rows"] * spec["int8"]["pe_cols"] * _int8_mac_area(tech) \
             + weights_bits
     if name == "int8-event":
-        lanes = max(sizes[1:])
+        lanes = max(n for _, n in workload.shapes)
         return lanes * _accumulator_area(tech, workload.multibit_events > 0) + weights_bits
     if name == "loihi":
         loihi_spec = spec["loihi"]
-        cores = math.ceil(sum(sizes[1:]) / loihi_spec["neurons_per_core"])
+        cores = math.ceil(sum(workload.outputs) / loihi_spec["neurons_per_core"])
         return cores * loihi_spec["chip_area"] / loihi_spec["cores"]
     return spec["gpu"][name.split("-")[0]]["die_area"]
 

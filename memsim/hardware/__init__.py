@@ -35,10 +35,11 @@ trained, only its synapses change (docs/design.md). Per network step and matrix:
 
 
 from .config import PCM_SCALES, TILE_DEFAULTS, HardwareConfig, resolve_device
-from .cost import decision_cost
-from .deploy import MATRICES, deploy, record_inputs
+from .cost import decision_cost, graph_cost
+from .deploy import MATRICES, deploy, deploy_graph, record_inputs
 from .synapses import AnalogSynapses, NoisySynapses, PulseSynapses, backend_factory
 
 __all__ = ["MATRICES", "PCM_SCALES", "TILE_DEFAULTS", "AnalogSynapses", "HardwareConfig",
            "NoisySynapses", "PulseSynapses", "backend_factory", "decision_cost", "deploy",
+           "deploy_graph", "graph_cost",
            "record_inputs", "resolve_device"]

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
+import numpy as np
+
 from ..crossbar import TileCounts
 from ..energy import Workload, against_baselines, network_latency, network_ledger
 
@@ -75,3 +79,89 @@ def decision_cost(agent, encoder, backends, decisions, spikes, hardware, digital
             "activity": {"active_inputs_per_step": active_in,
                          "spikes_per_step": active_rec,
                          "spikes_per_decision": spikes / decisions}}
+
+
+def graph_cost(network, backends, inferences, steps, hardware, digital, *, input_bits,
+               routed_spikes, pipelined=False, input_spikes=False):
+    """Energy, latency and area per inference of a graph network on tiles, and of every
+    baseline doing the same work from the same measured activity.
+
+    Each weight node is one layer: its matrices (one per convolution group) read at
+    once, a convolution's once per output position, one after another (its read
+    pulses and conversions times the positions; its weights on tiles once). Per
+    network step the digital periphery updates every neuron of the graph's neuron
+    nodes, routes ``routed_spikes`` and buffers the input (``input_bits`` per value)
+    and every matrix output in SRAM (:func:`memsim.energy.network_ledger`). The
+    baselines run the same matrices with the same reads and the same active inputs,
+    counted by the tiles' backends.
+
+    Parameters
+    ----------
+    network : memsim.snn.graph.Network
+    backends : dict
+        ``{(node, group): backend}`` of :func:`memsim.hardware.deploy_graph`; their
+        counts cover ``inferences`` inferences of ``steps`` steps each.
+    inferences, steps : int
+    hardware : HardwareConfig
+    digital : Technology
+        The digital technology of the baselines.
+    input_bits : int
+        Bits of one input value (1 for spikes).
+    routed_spikes : float
+        Spikes delivered to row drivers over the run.
+    pipelined : bool, default=False
+    input_spikes : bool, default=False
+        Whether the graph's input is 0/1 events (1-bit pulses, accumulate-only
+        events for the baselines).
+
+    Returns
+    -------
+    dict
+        ``analog`` (ledger dict per inference), ``baselines``, ``latency`` (per
+        inference), ``area``, ``workload`` (matrices, reads, active inputs per step).
+    """
+    tech = hardware.technology
+    total_steps = inferences * steps
+    counts = sum((b.matrix.counts for b in backends.values()), TileCounts())
+    neurons = sum(int(np.prod(node.out_shape)) for node in network.nodes.values()
+                  if hasattr(node, "shape_param") or node.spiking)
+    outputs = sum(int(np.prod(network.nodes[name].out_shape))
+                  for name, node in network.nodes.items() if node.weighted)
+    ledger = network_ledger(counts, tech, steps=total_steps,
+                            inputs=int(np.prod(network.in_shape)), in_bits=input_bits,
+                            outputs=max(neurons, 1), routed_spikes=routed_spikes,
+                            **hardware.pricing)
+    per_inference = ledger.per(inferences)
+    spike_driven = network.spike_driven(input_spikes)
+    shapes, reads, active, multibit, layers, area_layers = [], [], [], [], [], []
+    for name in network.order:
+        node = network.nodes[name]
+        if not node.weighted:
+            continue
+        keys = [k for k in backends if k[0] == name]
+        positions = getattr(node, "positions", 1)
+        spikes_in = 0.0
+        for key in keys:
+            b = backends[key]
+            n_in, n_out = b.matrix.shape
+            a = b.counts["synaptic_events"] / n_out / total_steps
+            shapes.append((n_in, n_out))
+            reads.append(positions)
+            active.append(min(a, n_in * positions))
+            multibit.append(0.0 if name in spike_driven else active[-1])
+            spikes_in += a if name in spike_driven else 0.0
+        matrices = [backends[k].matrix for k in keys]
+        out_n = int(np.prod(node.out_shape))
+        shape = hardware.layer_shape(*matrices, outputs=out_n, spikes=spikes_in)
+        layers.append(replace(shape, pulses=shape.pulses * positions))
+        area_layers.append((matrices, out_n))
+    workload = Workload(None, tuple(active), tuple(multibit), tuple(reads), tuple(shapes))
+    area = hardware.chip_area(area_layers)
+    latency = network_latency(tech, layers, pipelined=pipelined, steps=steps)
+    return {"analog": per_inference.to_dict(), "latency": latency, "area": area,
+            "baselines": against_baselines(workload, per_inference, digital,
+                                           node_nm=tech.node_nm, vdd=tech["vdd"], scale=steps,
+                                           tech=tech, latency=latency, area=area),
+            "workload": {"matrices": [list(s) for s in shapes], "reads": reads,
+                         "active_inputs_per_step": active, "neurons": neurons,
+                         "matrix_outputs": outputs}}

@@ -11,6 +11,10 @@ EpropActorCritic, EpropConfig
     Reward-based e-prop (Bellec et al. 2020): online actor-critic learning.
 RstdpAgent, RstdpConfig
     Reward-modulated STDP with an eligibility trace (Florian 2007), the baseline.
+graph.Network
+    Any graph of the NIR primitives (neurons, affine maps, convolutions, pools,
+    delays, recurrent loops) stepped in discrete time; memsim.nir reads NIR
+    files into it.
 """
 
 from .encoders import GaussianFields
