@@ -179,3 +179,21 @@ def test_same_seed_same_run_and_the_input_shape_is_checked():
     np.testing.assert_array_equal(a["outputs"], b["outputs"])
     with pytest.raises(InputError, match="input must be"):
         run_nir(graph, np.ones((25, N_IN + 1)), DT, config)
+
+
+def test_export_and_info_from_the_command_line(tmp_path):
+    def memsim(*args):
+        return subprocess.run([sys.executable, "-m", "memsim", *args], capture_output=True,
+                              text=True, timeout=300)
+
+    done = memsim("nir", "export", "cartpole", "--out", str(tmp_path / "p.nir"), "--json")
+    assert done.returncode == 0, done.stderr
+    info = json.loads(memsim("nir", "info", str(tmp_path / "p.nir"), "--json").stdout)
+    assert info["input_shape"] == [32] and info["output_shape"] == [2]
+    assert ["w_rec", "membrane"] in info["delayed_edges"]
+    assert info["nodes"]["w_rec"]["matrices"] == [[100, 100]]
+    bad = memsim("nir", "info", str(tmp_path / "missing.nir"))
+    assert bad.returncode == 2 and "does not exist" in bad.stderr
+    bad = memsim("nir", "run", str(tmp_path / "p.nir"), "--input", str(tmp_path / "x.npy"),
+                 "--dt", "1e-3", "--out", str(tmp_path / "r"))
+    assert bad.returncode == 2 and not (tmp_path / "r").exists()

@@ -8,10 +8,12 @@ import pytest
 from memsim.config import load_config
 from memsim.energy import load_technology
 from memsim.energy.baselines import (PERIPHERY_AREA, PERIPHERY_PHASES, Workload, baseline_area,
-                                     baseline_latency)
+                                     baseline_latency, int8_dense)
+from memsim.errors import InputError
 from memsim.studies.energy import ENERGY_DEFAULTS, run_energy
 
 CIM = load_technology("cim-22nm")
+DIGITAL = load_technology("digital-45nm")
 F = 22e-9
 ADDER_BIT, DFF, SRAM_BIT = 9 * 28 * 11.4 * F * F, 12 * 28 * 7.6 * F * F, 280 * F * F
 
@@ -83,3 +85,20 @@ def test_int8_designs_share_the_analog_periphery_in_time_and_area():
             b["area_m2"] / report["area"]["total_m2"]), name
     loihi = report["baselines"]["loihi"]
     assert loihi["latency_s"] == pytest.approx(baseline_latency("loihi", work, CIM))
+
+
+def test_a_matrix_read_at_many_positions_is_charged_every_read_and_stored_once():
+    # a convolution's 18 x 8 kernel matrix read at 289 positions, 500 active inputs
+    conv = Workload(None, (500.0,), (0.0,), reads=(289,), matrices=((18, 8),))
+    one = Workload((18, 8), (500.0 / 289,), (0.0,))
+    assert conv.macs == 289 * one.macs and conv.weights == one.weights == 18 * 8
+    assert conv.outputs == (8 * 289,) and conv.synaptic_events == pytest.approx(500.0 * 8)
+    assert int8_dense(conv, DIGITAL).total == pytest.approx(289 * int8_dense(one, DIGITAL).total)
+    # weight-stationary: the block is loaded once, then 289 inputs stream through it
+    assert baseline_latency("int8-dense", conv, CIM) == pytest.approx(
+        (18 + (18 + 8 - 1) + 288) * CIM["t_clk"])
+    assert baseline_area("int8-dense", conv, CIM) == baseline_area("int8-dense", one, CIM)
+    with pytest.raises(InputError, match="reads"):
+        Workload(None, (1.0,), reads=(1, 2), matrices=((18, 8),))
+    with pytest.raises(InputError, match="exceed"):
+        Workload(None, (18 * 289 + 1.0,), reads=(289,), matrices=((18, 8),))

@@ -169,6 +169,17 @@ def test_lif_and_cubalif_follow_the_analytic_solution_within_the_integrators_ord
         yf, _ = chain(g.CubaLI(**node), in_shape=(1,)).run(x, dt)
         errors.append(abs(yf[0, -1, 0] - analytic))
     assert errors[0] / errors[1] == pytest.approx(2.0, rel=0.1)
+    # CubaLIF fires first at the step where the analytic v first exceeds threshold
+    theta, dt = 0.4, 1e-4
+    steps = int(round(t_end / dt))
+    node = g.CubaLIF(tau_syn=np.array([ts]), tau_mem=np.array([tm]), r=np.array([r]),
+                     v_leak=np.array([vl]), w_in=np.array([w]), v_threshold=np.array([theta]),
+                     v_reset=np.zeros(1))
+    z, _ = chain(node, in_shape=(1,)).run(np.full((1, steps, 1), u), dt, integrator="exact")
+    t = dt * np.arange(1, steps + 1)
+    v = (vl * (1 - np.exp(-t / tm)) + r * i_inf * (
+        1 - (tm * np.exp(-t / tm) - ts * np.exp(-t / ts)) / (tm - ts)))
+    assert int(np.argmax(z[0, :, 0] > 0)) == int(np.argmax(v > theta))
     # above threshold, LIF fires with the analytic period tau ln(v_inf / (v_inf - theta))
     theta, dt = 0.5, 1e-5
     lif = g.LIF(**_lif((1,), tau=np.array([tau]), r=np.array([r]), v_leak=np.array([vl]),
