@@ -598,10 +598,12 @@ class Network:
             if isinstance(node, Input):
                 out[name] = x
                 continue
+            # spikes reach the output as the 0/1 events they are, other nodes as 1 or 1/dt
+            scale = 1.0 if isinstance(node, Output) else self._scale
             u = 0.0
             for p in self._pred[name]:
                 src = prev[p] if (p, name) in self.delayed else out[p]
-                u = u + (src * self._scale if self.nodes[p].spiking else src)
+                u = u + (src * scale if self.nodes[p].spiking else src)
             u = np.broadcast_to(u, (self.batch, *node.in_shape))
             out[name] = self._step(name, node, u, self._states, self._dt, self._integrator,
                                    self._backends, self._record)

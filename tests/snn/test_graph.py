@@ -214,6 +214,9 @@ def test_dirac_spikes_carry_one_over_dt():
     dirac, _ = net.run(x, 1e-3, spikes="dirac")
     np.testing.assert_allclose(step[0, :, 0], [1e-3, 2e-3, 3e-3], rtol=1e-14)
     np.testing.assert_allclose(dirac[0, :, 0], [1.0, 2.0, 3.0], rtol=1e-14)
+    # the output of a spiking node is its 0/1 events either way
+    spikes = chain(g.Threshold(threshold=np.zeros(1)), in_shape=(1,))
+    np.testing.assert_array_equal(spikes.run(x, 1e-3, spikes="dirac")[0], x)
 
 
 def test_bad_graphs_and_inputs_are_refused():
