@@ -147,6 +147,8 @@ def deploy_graph(network, hardware, recorded, *, seed, dt, t=0.0, compensate=Fal
     """
     matrices = network.matrices()
     spike_driven = network.spike_driven(input_spikes)
+    # Dirac spikes arrive as 1/dt: only those of spiking nodes (an input is given as is)
+    node_spikes = network.spike_driven()
     streams = as_generator(seed).spawn(2 * len(matrices))
     backends = {}
     for k, (key, weights) in enumerate(matrices.items()):
@@ -156,9 +158,7 @@ def deploy_graph(network, hardware, recorded, *, seed, dt, t=0.0, compensate=Fal
         inner = AnalogSynapses(weights, hardware, seed=streams[2 * k],
                                read_seed=streams[2 * k + 1], spikes=spiking,
                                x_max=1.0 if spiking else x_max, read_interval=dt)
-        # Dirac spikes arrive as 1/dt: only those of spiking nodes (an input is given as is)
-        from_nodes = key[0] in network.spike_driven()
-        scale = (1.0 / dt) if from_nodes and spikes == "dirac" else 1.0
+        scale = (1.0 / dt) if key[0] in node_spikes and spikes == "dirac" else 1.0
         active = x[np.any(x != 0.0, axis=1)]
         if len(active):
             inner.calibrate_adc(np.abs(active) / scale, t, percentile)

@@ -454,6 +454,9 @@ class Network:
             raise InputError(f"the graph needs exactly one Input and one Output node, has "
                              f"{len(ins)} ({ins}) and {len(outs)} ({outs})")
         self.input, self.output = ins[0], outs[0]
+        self.pred = {n: [] for n in self.nodes}     # each node's sources, in edge order
+        for src, dst in self.edges:
+            self.pred[dst].append(src)
         self.order, self.delayed = self._schedule()
         self._infer_shapes()
 
@@ -493,9 +496,7 @@ class Network:
         return post[::-1], delayed
 
     def _infer_shapes(self):
-        pred = {n: [] for n in self.nodes}
-        for src, dst in self.edges:
-            pred[dst].append(src)
+        pred = self.pred
         for name in self.order:
             node = self.nodes[name]
             if isinstance(node, Input):
@@ -532,9 +533,7 @@ class Network:
     def spike_driven(self, input_spikes=False):
         """Names of the weight nodes whose every input is spikes (1-bit row pulses);
         ``input_spikes``: the graph's input is 0/1 events too."""
-        pred = {n: [] for n in self.nodes}
-        for src, dst in self.edges:
-            pred[dst].append(src)
+        pred = self.pred
 
         def spikes(name, seen=()):
             node = self.nodes[name]
@@ -561,9 +560,6 @@ class Network:
         self._backends = {key: DigitalSynapses(m) for key, m in self.matrices().items()}
         self._backends.update(synapses or {})
         self._record = record
-        self._pred = {n: [] for n in self.nodes}
-        for src, dst in self.edges:
-            self._pred[dst].append(src)
         self._states = {n: node.init_state(batch) for n, node in self.nodes.items()}
         for name, node in self.nodes.items():
             if isinstance(node, Delay):
@@ -601,7 +597,7 @@ class Network:
             # spikes reach the output as the 0/1 events they are, other nodes as 1 or 1/dt
             scale = 1.0 if isinstance(node, Output) else self._scale
             u = 0.0
-            for p in self._pred[name]:
+            for p in self.pred[name]:
                 src = prev[p] if (p, name) in self.delayed else out[p]
                 u = u + (src * scale if self.nodes[p].spiking else src)
             u = np.broadcast_to(u, (self.batch, *node.in_shape))
@@ -649,11 +645,11 @@ class Network:
     def _step(self, name, node, u, states, dt, integrator, backends, record):
         if isinstance(node, (Output, Identity)):
             return u
-        if isinstance(node, (Affine, Linear)):
+        if isinstance(node, Affine):          # Linear too (its bias is None)
             if record is not None:
                 record.setdefault((name, 0), []).append(u)
             y = backends[(name, 0)].propagate(u)
-            return y + node.bias if isinstance(node, Affine) and node.bias is not None else y
+            return y + node.bias if node.bias is not None else y
         if isinstance(node, Conv):
             b = u.shape[0]
             per = node.weight.shape[0] // node.groups
