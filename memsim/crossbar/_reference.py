@@ -161,10 +161,19 @@ def one_s_one_r_solve(g, voltages, wires, iv, i_s, ideality, temperature, bidire
                  + (i_s * np.exp((v2 - v1) / vt) if bidirectional else 0.0)) / vt
         return forward - backward, slope, -slope
 
-    return series_cell_solve(g, voltages, wires, iv, diode, rtol=rtol, maxiter=maxiter)
+    def start(v_row):
+        # the diode's voltage if it carried the device's current at the full row voltage:
+        # past it, the first Newton steps would evaluate exp() of hundreds
+        i = iv.current(g.ravel(), v_row)
+        if bidirectional:
+            return vt * np.arcsinh(i / (2.0 * i_s))
+        return np.where(i > 0.0, vt * np.log1p(np.maximum(i, 0.0) / i_s), v_row)
+
+    return series_cell_solve(g, voltages, wires, iv, diode, rtol=rtol, maxiter=maxiter,
+                             start=start)
 
 
-def series_cell_solve(g, voltages, wires, iv, access, *, rtol=1e-12, maxiter=100):
+def series_cell_solve(g, voltages, wires, iv, access, *, rtol=1e-12, maxiter=100, start=None):
     """Array of cells with an access device in series, every internal node an unknown
     (3 M N of them): Newton's method with a direct sparse solve per step, written apart
     from memsim.crossbar.cells.
@@ -172,8 +181,10 @@ def series_cell_solve(g, voltages, wires, iv, access, *, rtol=1e-12, maxiter=100
     Cell (i, j): the device joins row node (i, j) to internal node
     ``2 M N + i N + j``; ``access(v_mid, v_col)`` gives the access device's current
     from the internal node to column node (i, j) and its two derivatives. Each input
-    starts from rows at their source voltage, internal nodes at the row voltage,
-    columns at ground. Returns ``(currents (batch, N), nodes (batch, 3MN),
+    starts from rows at their source voltage, internal nodes at the row voltage (or
+    ``start(row voltage of each cell)``), columns at ground; it stops when ``||F|| <= rtol ||F_0||`` with ``F_0`` the
+    residual with internal nodes at ground (the ideal device currents), or when a
+    step falls to rounding level. Returns ``(currents (batch, N), nodes (batch, 3MN),
     newton_steps)``.
     """
     g = np.asarray(g, float)
@@ -194,7 +205,6 @@ def series_cell_solve(g, voltages, wires, iv, access, *, rtol=1e-12, maxiter=100
         s[drive] = g0 * v
         x = nodes[k]
         x[:mn] = np.repeat(v, n)
-        x[2 * mn:] = np.repeat(v, n)
 
         def residual(x):
             i_mem = iv.current(gg, x[rows] - x[mids])
@@ -205,8 +215,11 @@ def series_cell_solve(g, voltages, wires, iv, access, *, rtol=1e-12, maxiter=100
             f[cols] -= i_ch
             return f, i_mem, i_ch, d1, d2
 
-        f = residual(x)[0]
-        scale = np.linalg.norm(f)
+        # the scale is physical: the residual with internal nodes at the column voltage
+        # holds the ideal device currents (as in nonlinear_solve); from the Newton start
+        # below (internal nodes at the row voltage) a diode's residual can be 1e4 A
+        scale = np.linalg.norm(residual(x)[0])
+        x[2 * mn:] = np.repeat(v, n) if start is None else start(np.repeat(v, n))
         for it in range(maxiter + 1):
             f, _, _, d1, d2 = residual(x)
             if np.linalg.norm(f) <= rtol * scale:

@@ -177,23 +177,36 @@ class Selector:
         """Current from terminal ``a`` to terminal ``b`` (A) and its derivatives
         with respect to ``v_a`` and ``v_b`` (S), elementwise.
 
-        Raises
-        ------
-        ComputationError
-            If ``|v_a - v_b| / (n V_T)`` exceeds 700 (the exponential overflows).
+        Beyond ``|v_a - v_b| = 700 n V_T`` the exponential would overflow; there the
+        law is held at its value at that voltage, which only a trial point of the
+        cell solver can reach (:func:`cell_currents` refuses a solution out there).
         """
-        x = (np.asarray(v_a, float) - v_b) / self.v_scale
-        if np.any(np.abs(x) > _EXP_LIMIT):
-            raise ComputationError(
-                f"a selector's voltage {float(np.max(np.abs(x))) * self.v_scale:.4g} V is "
-                f"beyond {_EXP_LIMIT * self.v_scale:.4g} V = 700 n k_B T / q, where its "
-                f"exponential I-V overflows")
+        x = np.clip((np.asarray(v_a, float) - v_b) / self.v_scale, -_EXP_LIMIT, _EXP_LIMIT)
         if self.kind == "rectifying":
             e = np.exp(x)
             i, d = self.i_s * (e - 1.0), self.i_s * e / self.v_scale
         else:
             i, d = 2.0 * self.i_s * np.sinh(x), 2.0 * self.i_s * np.cosh(x) / self.v_scale
         return i, d, -d
+
+    def voltage(self, current):
+        """The selector voltage (V) that carries ``current`` (A): the inverse law,
+        ``n V_T asinh(I / 2 I_s)`` (bidirectional) or ``n V_T ln(1 + I / I_s)``
+        (rectifying; NaN below ``-I_s``, which it cannot carry)."""
+        u = np.asarray(current, float) / self.i_s
+        if self.kind == "rectifying":
+            with np.errstate(invalid="ignore", divide="ignore"):
+                return self.v_scale * np.where(u > -1.0, np.log1p(np.maximum(u, -1.0)), np.nan)
+        return self.v_scale * np.arcsinh(0.5 * u)
+
+    def check_voltage(self, v):
+        """Raise ComputationError if a selector voltage ``v`` (V) lies where the
+        exponential overflows, ``|v| > 700 n V_T``."""
+        worst = float(np.max(np.abs(v), initial=0.0))
+        if worst > _EXP_LIMIT * self.v_scale:
+            raise ComputationError(
+                f"a selector's voltage {worst:.4g} V is beyond {_EXP_LIMIT * self.v_scale:.4g} V "
+                f"= 700 n k_B T / q, where its exponential I-V overflows")
 
 
 def cell_currents(g, iv, access, v_row, v_col, *, maxiter=200):
@@ -221,11 +234,21 @@ def cell_currents(g, iv, access, v_row, v_col, *, maxiter=200):
     ConvergenceError
         If a cell's internal node is not found to rounding level.
     """
-    name = "1T1R" if isinstance(access, AccessTransistor) else "1S1R"
+    selector = isinstance(access, Selector)
+    name = "1S1R" if selector else "1T1R"
     g, v_row, v_col = np.broadcast_arrays(g, v_row, v_col)
     lo, hi = np.minimum(v_row, v_col), np.maximum(v_row, v_col)
     v_m = 0.5 * (lo + hi)
+    if selector:
+        # start where the selector would sit if it carried the current of the device
+        # alone: this bounds its true voltage and skips the exponential's long approach
+        guess = v_col + access.voltage(iv.current(g, v_row - v_col))
+        v_m = np.where(np.isfinite(guess), np.clip(guess, lo, hi), v_m)
     tol = 4.0 * np.finfo(float).eps * np.maximum(np.abs(lo), np.abs(hi))
+    # Newton safeguarded as Numerical Recipes' rtsafe: bisect whenever Newton would leave
+    # the bracket or its step is not under half the step before last (the exponential's
+    # slow approach, n V_T per step, halves the bracket by bisection instead)
+    step, step_old = hi - lo, hi - lo
     for it in range(maxiter):
         i_mem = iv.current(g, v_row - v_m)
         i_t, t_m, _ = access.current(v_m, v_col)
@@ -233,11 +256,14 @@ def cell_currents(g, iv, access, v_row, v_col, *, maxiter=200):
         lo = np.where(h > 0.0, v_m, lo)
         hi = np.where(h < 0.0, v_m, hi)
         slope = iv.conductance(g, v_row - v_m) + t_m
-        with np.errstate(divide="ignore", invalid="ignore"):
-            newton = v_m + h / slope
-        inside = (slope > 0.0) & (newton >= lo) & (newton <= hi)
-        new = np.where(h == 0.0, v_m, np.where(inside, newton, 0.5 * (lo + hi)))
-        done = (np.abs(new - v_m) <= tol) | (hi - lo <= tol) | (h == 0.0)
+        with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+            newton = h / slope
+            use = ((slope > 0.0) & (v_m + newton >= lo) & (v_m + newton <= hi)
+                   & (np.abs(2.0 * newton) <= np.abs(step_old)))
+        step_old = step
+        step = np.where(h == 0.0, 0.0, np.where(use, newton, 0.5 * (lo + hi) - v_m))
+        new = v_m + step
+        done = (np.abs(step) <= tol) | (hi - lo <= tol) | (h == 0.0)
         v_m = new
         if done.all():
             break
@@ -246,6 +272,8 @@ def cell_currents(g, iv, access, v_row, v_col, *, maxiter=200):
         raise ConvergenceError(f"the internal node of {name} cell {bad} was not found in "
                                f"{maxiter} Newton-bisection steps", residual=float("nan"),
                                rtol=0.0, n_iter=maxiter, index=bad)
+    if selector:
+        access.check_voltage(v_m - v_col)
     a = iv.conductance(g, v_row - v_m)
     # the channel's current: exactly 0 in cut-off, where the device's is g times rounding
     i_t, t_m, t_c = access.current(v_m, v_col)

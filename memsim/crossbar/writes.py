@@ -18,9 +18,11 @@ series, and the selector's exponential I-V leaves the half-selected device far
 less than its line share. A 1T1R array is written by its gates (scheme
 ``gate``): row i at ``V_w``, every other line at 0 V, and the word line of the
 selected columns at the transistor's ``v_gate`` while every other gate is at
-0 V. Cells of row i in unselected columns are then cut off (no current, so no
-voltage across their device) and cells of other rows see 0 V on both lines:
-no cell but the selected ones is disturbed. Selecting several columns writes
+``min(0, V_w)`` (0 V for a set; at ``V_w`` for a reset ``V_w < 0``, since at 0 V the
+off-transistors of row i would conduct once ``-V_w > V_th``; hardware gets the same
+by driving the source line positive). Cells of row i in unselected columns are then
+cut off (no current, so no voltage across their device) and cells of other rows see
+0 V on both lines: no cell but the selected ones is disturbed. Selecting several columns writes
 those cells of row i at once. With
 wire resistance every cell's voltage comes from the solved circuit
 (:class:`~memsim.crossbar.Crossbar` with each column held at its bias through
@@ -86,11 +88,16 @@ def _check_columns(columns, n):
     return columns
 
 
-def gate_voltages(shape, columns, v_on):
+def gate_voltages(shape, columns, v_on, v_write=0.0):
     """Per-cell gate voltages (V) of a gated 1T1R write: ``v_on`` on the word lines of
-    ``columns``, 0 V on every other."""
+    ``columns``, ``min(0, v_write)`` on every other.
+
+    Every line of a gated write lies between ``min(0, V_w)`` and ``max(0, V_w)``, so an
+    off-gate at ``min(0, V_w)`` leaves no unselected transistor with ``V_GS > 0``: at
+    0 V it would turn on (``V_GS = -V_w > V_th``) under a reset pulse ``V_w < -V_th``.
+    """
     m, n = shape
-    gates = np.zeros((m, n))
+    gates = np.full((m, n), min(0.0, float(v_write)))
     gates[:, _check_columns(columns, n)] = v_on
     return gates
 
@@ -174,6 +181,8 @@ def write_pulse(model, states, row, columns, v_write, width, *, scheme="v/3", wi
                          f"[{lo}, {hi}]")
     width = check_scalar("width", width, low=0.0, low_inclusive=False)
     steps = check_scalar("steps", steps, low=1, integer=True)
+    v_write = check_scalar("v_write", v_write)
+    row = check_scalar("row", row, low=0, high=x.shape[0] - 1, integer=True)
     check_choice("scheme", scheme, SCHEMES)
     if isinstance(access, AccessTransistor):
         if scheme != "gate":
@@ -182,8 +191,8 @@ def write_pulse(model, states, row, columns, v_write, width, *, scheme="v/3", wi
         if np.ndim(access.v_gate):
             raise InputError("the access transistor's v_gate must be one voltage (the selected "
                              "word lines'), not one per cell")
-        access = AccessTransistor(gate_voltages(x.shape, columns, access.v_gate), access.vth,
-                                  access.kp, access.w_over_l)
+        access = AccessTransistor(gate_voltages(x.shape, columns, access.v_gate, v_write),
+                                  access.vth, access.kp, access.w_over_l)
     elif scheme == "gate":
         raise InputError("scheme 'gate' writes 1T1R arrays: give access=AccessTransistor(...)")
     elif access is not None and not isinstance(access, Selector):

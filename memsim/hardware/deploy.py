@@ -146,19 +146,20 @@ def deploy_graph(network, hardware, recorded, *, seed, dt, t=0.0, compensate=Fal
         ``matrix`` and ``counts``), with signed inputs read as two unsigned reads.
     """
     matrices = network.matrices()
-    spike_driven = network.spike_driven(input_spikes)
-    # Dirac spikes arrive as 1/dt: only those of spiking nodes (an input is given as is)
-    node_spikes = network.spike_driven()
+    sources = {name: network.spike_source(name, input_spikes) for name, _ in matrices}
     streams = as_generator(seed).spawn(2 * len(matrices))
     backends = {}
     for k, (key, weights) in enumerate(matrices.items()):
         x = np.concatenate(recorded[key]) if recorded.get(key) else np.zeros((1, len(weights)))
-        spiking = key[0] in spike_driven
+        source = sources[key[0]]
+        spiking = source is not None
         x_max = float(np.max(np.abs(x))) or 1.0
         inner = AnalogSynapses(weights, hardware, seed=streams[2 * k],
                                read_seed=streams[2 * k + 1], spikes=spiking,
                                x_max=1.0 if spiking else x_max, read_interval=dt)
-        scale = (1.0 / dt) if key[0] in node_spikes and spikes == "dirac" else 1.0
+        # Dirac spikes arrive as 1/dt: those of spiking nodes (an input is given as is)
+        scale = (1.0 / dt) if (spiking and spikes == "dirac"
+                               and network.nodes[source].spiking) else 1.0
         active = x[np.any(x != 0.0, axis=1)]
         if len(active):
             inner.calibrate_adc(np.abs(active) / scale, t, percentile)

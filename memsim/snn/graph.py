@@ -35,7 +35,10 @@ value 1 held for its step (``spikes="step"``, the convention of graphs
 exported by snnTorch, Norse and nirtorch, whose ``r`` absorbs ``tau/dt``), or
 as ``1/dt``, a Dirac delta's unit area spread over the step
 (``spikes="dirac"``, the specification's continuous-time reading). Outputs of
-spiking nodes in traces and counts are the 0/1 indicators either way.
+spiking nodes in traces and counts are the 0/1 indicators either way, and
+so is what reaches the output through Flatten, Identity or Delay nodes with
+one source each (carriers): the ``1/dt`` applies where a spike enters any
+other node.
 
 Recurrent loops. Nodes are stepped in the order of a depth-first search from
 the inputs; an edge that closes a cycle (to a node already being visited)
@@ -429,6 +432,9 @@ def node_step(node, state, u, dt, integrator):
 
 # ----------------------------------------------------------------------- the graph
 
+#: Nodes that pass a lone source's spikes on as the same 0/1 events.
+_CARRIERS = (Flatten, Identity, Delay, Output)
+
 class Network:
     """A graph of nodes stepped in discrete time (module notes).
 
@@ -530,21 +536,44 @@ class Network:
         return {(name, g): m for name, node in self.nodes.items() if node.weighted
                 for g, m in enumerate(node.matrices())}
 
-    def spike_driven(self, input_spikes=False):
-        """Names of the weight nodes whose every input is spikes (1-bit row pulses);
-        ``input_spikes``: the graph's input is 0/1 events too."""
-        pred = self.pred
+    def spike_source(self, name, input_spikes=False):
+        """The node whose 0/1 events are the whole input of node ``name``, or None.
 
-        def spikes(name, seen=()):
-            node = self.nodes[name]
+        That is a spiking node (or, with ``input_spikes``, the graph's input)
+        reached through carriers (Flatten, Identity, Delay, Output), every node on
+        the way with exactly one source: two spike trains summed are no longer
+        0/1 events (a 1-bit row pulse cannot carry their 2).
+        """
+        seen = set()
+        sources = self.pred[name]
+        while len(sources) == 1 and sources[0] not in seen:
+            p = sources[0]
+            seen.add(p)
+            node = self.nodes[p]
             if node.spiking or (input_spikes and isinstance(node, Input)):
-                return True
-            if isinstance(node, (Flatten, Identity, Output)) and name not in seen:
-                return bool(pred[name]) and all(spikes(p, seen + (name,)) for p in pred[name])
-            return False
+                return p
+            if not isinstance(node, _CARRIERS):
+                return None
+            sources = self.pred[p]
+        return None
 
-        return {name for name, node in self.nodes.items() if node.weighted
-                and all(spikes(p) for p in pred[name])}
+    def spike_driven(self, input_spikes=False):
+        """Names of the weight nodes whose input is one source's spikes (1-bit row
+        pulses; :meth:`spike_source`); ``input_spikes``: the graph's input is 0/1
+        events too."""
+        return {name for name, node in self.nodes.items()
+                if node.weighted and self.spike_source(name, input_spikes) is not None}
+
+    def _dirac_edges(self):
+        """Edges on which a spiking node's events become ``1/dt`` in Dirac mode: every
+        edge out of a node carrying them, except into a carrier that passes them on
+        alone and into the output (which shows them as 0/1 events)."""
+        carries = {n for n in self.nodes
+                   if self.nodes[n].spiking or (isinstance(self.nodes[n], _CARRIERS)
+                                                and self.spike_source(n) is not None)}
+        return {(p, n) for n in self.nodes for p in self.pred[n] if p in carries
+                and not isinstance(self.nodes[n], Output)
+                and not (isinstance(self.nodes[n], _CARRIERS) and len(self.pred[n]) == 1)}
 
     def start(self, batch, dt, *, integrator="euler", spikes="step", synapses=None,
               record=None):
@@ -565,13 +594,26 @@ class Network:
             if isinstance(node, Delay):
                 self._states[name] = node.start(batch, self._dt)
         self._out = {n: np.zeros((batch, *node.out_shape)) for n, node in self.nodes.items()}
-        self._scale = 1.0 / self._dt if spikes == "dirac" else 1.0
+        self._dirac = self._dirac_edges() if spikes == "dirac" else set()
         self.spike_counts = {n: 0 for n, node in self.nodes.items() if node.spiking}
         self.batch = batch
 
     def select(self, rows):
-        """Keep only the sequences ``rows`` of the batch (e.g. episodes still running)."""
+        """Keep only the sequences ``rows`` of the batch (e.g. episodes still running):
+        their indices or a boolean mask over the batch."""
+        self._check_started()
         rows = np.asarray(rows)
+        if rows.size == 0:
+            rows = rows.astype(int)
+        if rows.dtype == bool:
+            if rows.shape != (self.batch,):
+                raise InputError(f"rows as a mask must have shape ({self.batch},), "
+                                 f"got {rows.shape}")
+            rows = np.flatnonzero(rows)
+        elif rows.ndim != 1 or not np.issubdtype(rows.dtype, np.integer) or (
+                rows.size and (rows.min() < 0 or rows.max() >= self.batch)):
+            raise InputError(f"rows must be indices in [0, {self.batch - 1}] or a boolean mask "
+                             f"of length {self.batch}, got {rows!r}")
         self._out = {n: v[rows] for n, v in self._out.items()}
         for name, state in self._states.items():
             if isinstance(state, dict):
@@ -583,7 +625,8 @@ class Network:
     def step(self, x):
         """Advance the started network by one step under input ``x`` (batch, *in_shape);
         returns the output node's value (batch, *out_shape)."""
-        x = np.asarray(x, dtype=float)
+        self._check_started()
+        x = check_array("x", x)
         if x.shape != (self.batch, *self.in_shape):
             raise InputError(f"x must have shape ({self.batch}, "
                              f"{', '.join(map(str, self.in_shape))}), got {x.shape}")
@@ -594,18 +637,21 @@ class Network:
             if isinstance(node, Input):
                 out[name] = x
                 continue
-            # spikes reach the output as the 0/1 events they are, other nodes as 1 or 1/dt
-            scale = 1.0 if isinstance(node, Output) else self._scale
             u = 0.0
             for p in self.pred[name]:
                 src = prev[p] if (p, name) in self.delayed else out[p]
-                u = u + (src * scale if self.nodes[p].spiking else src)
+                u = u + (src / self._dt if (p, name) in self._dirac else src)
             u = np.broadcast_to(u, (self.batch, *node.in_shape))
             out[name] = self._step(name, node, u, self._states, self._dt, self._integrator,
                                    self._backends, self._record)
             if node.spiking:
                 self.spike_counts[name] += int(out[name].sum())
         return out[self.output]
+
+    def _check_started(self):
+        if getattr(self, "_states", None) is None:
+            raise InputError("the network has not been started: call start(batch, dt) "
+                             "before step or select")
 
     def run(self, x, dt, *, integrator="euler", spikes="step", synapses=None, record=None):
         """Step the network over an input sequence.

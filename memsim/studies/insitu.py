@@ -14,7 +14,8 @@ the bias row at ``+v_read``; output ``k`` is
     f_k = tanh((I_{2k} - I_{2k+1}) / I_unit)
 
 with ``I_unit`` the current of one cell at the upper state bound at
-``v_read`` (so the argument counts cells' worth of state). The class is the
+``v_read``, its access device included and wires left out (so the argument
+counts cells' worth of state). The class is the
 largest ``f_k``; targets are ``t_k = +1`` for the class, -1 otherwise.
 
 Update (one per epoch, over the whole batch): the Manhattan rule
@@ -92,12 +93,15 @@ class InSituResult:
         Final ``f_k`` of every pattern.
     disturbed : ndarray of bool, shape (10, 6)
         Cells disturbed at least once.
+    i_unit : float
+        ``I_unit`` (A), the read current of one cell at the upper bound.
     """
 
     history: dict
     states: np.ndarray
     outputs: np.ndarray
     disturbed: np.ndarray
+    i_unit: float
 
 
 def train_insitu(model, *, access=None, scheme="v/3", wires=None, epochs=20, v_write=0.4,
@@ -155,8 +159,10 @@ def train_insitu(model, *, access=None, scheme="v/3", wires=None, epochs=20, v_w
     lo, hi = model.bounds
     x = np.random.default_rng(seed).uniform(lo + 0.25 * (hi - lo), lo + 0.75 * (hi - lo),
                                             (10, 6))
-    i_unit = float(model.current(np.array([hi]), np.array([v_read]))[0])
     iv = StateIV(model)
+    # through the access device: a selector's drop leaves the device far less than v_read
+    i_unit = float(Crossbar(np.array([[hi]]), None, iv, access=access).solve(
+        [[v_read]]).currents[0, 0])
 
     def read(x):
         i = Crossbar(x, wires, iv, access=access).solve(v_read * signs).currents
@@ -205,4 +211,4 @@ def train_insitu(model, *, access=None, scheme="v/3", wires=None, epochs=20, v_w
             progress(epoch, epochs, f"accuracy {rows['accuracy'][-1]:.0%}, "
                                     f"disturbed cells {int(ever.sum())}")
     history = {k: np.array(v) for k, v in rows.items()}
-    return InSituResult(history, x, f, ever)
+    return InSituResult(history, x, f, ever, i_unit)

@@ -111,15 +111,25 @@ def test_per_cell_gates_equal_the_direct_solve_and_isolate_gated_off_cells(array
 
 # ---------------------------------------------------------------------- 1S1R cells
 
+@pytest.mark.parametrize("ideality", [1.0, 1.8])
 @pytest.mark.parametrize("kind", ["bidirectional", "rectifying"])
 @pytest.mark.parametrize("iv", [Ohmic(), Sinh(0.25)], ids=["ohmic", "sinh"])
-def test_1s1r_equals_direct_sparse_newton_with_internal_nodes(array, kind, iv):
+@pytest.mark.parametrize("gain, offset", [(1.0, -0.3), (2.0, 0.0)],
+                         ids=["both-polarities", "forward-to-1.6V"])
+def test_1s1r_equals_direct_sparse_newton_with_internal_nodes(array, kind, iv, ideality, gain,
+                                                              offset):
     g, v = array
-    v = v - 0.3                              # both polarities: forward and reverse cells
+    v = gain * v + offset
     wires = Wires(r_row=2.0, r_col=2.0, r_driver=10.0, r_sense=5.0)
-    sel = Selector(i_s=1e-9, ideality=1.8, temperature=300.0, kind=kind)
+    sel = Selector(i_s=1e-9, ideality=ideality, temperature=300.0, kind=kind)
     sol = Crossbar(g, wires, iv, access=sel).solve(v)
-    ref = one_s_one_r_solve(g, v, wires, iv, 1e-9, 1.8, 300.0, kind == "bidirectional")[0]
+    ref, nodes, _ = one_s_one_r_solve(g, v, wires, iv, 1e-9, ideality, 300.0,
+                                      kind == "bidirectional")
+    # the reference's own Kirchhoff residual, in amperes against the currents it compares
+    mn = g.size
+    i_mem = iv.current(g.ravel(), nodes[:, :mn] - nodes[:, 2 * mn:])
+    i_sel = sel.current(nodes[:, 2 * mn:], nodes[:, mn:2 * mn])[0]
+    assert np.abs(i_mem - i_sel).max() <= 1e-10 * np.abs(ref).max()
     np.testing.assert_allclose(sol.currents, ref, rtol=1e-9, atol=1e-9 * np.abs(ref).max())
 
 
@@ -142,10 +152,34 @@ def test_1s1r_one_cell_is_the_hand_solved_series_circuit():
     assert half < 0.05 * full
 
 
-def test_selector_refuses_bad_parameters_and_overflow():
+@pytest.mark.parametrize("v, temperature, kind", [
+    (15.0, 300.0, "bidirectional"), (40.0, 300.0, "bidirectional"), (3.0, 77.0, "bidirectional"),
+    (3.0, 77.0, "rectifying"), (-3.0, 77.0, "rectifying")])
+def test_1s1r_high_voltage_and_cold_cells_converge_to_the_series_circuit(v, temperature, kind):
+    # far into the exponential (hundreds of n V_T across the cell) Newton alone creeps by
+    # n V_T per step from the middle of the bracket; the solver must still converge
+    g, i_s = 1e-4, 1e-9
+    sel = Selector(i_s, 1.0, temperature, kind=kind)
+    vt = sel.v_scale
+    law = ((lambda x: i_s * np.expm1(x / vt)) if kind == "rectifying"
+           else (lambda x: 2 * i_s * np.sinh(x / vt)))
+    with np.errstate(over="ignore"):      # brentq's first points lie far out: inf is fine
+        v_m = brentq(lambda x: g * (v - x) - law(x), min(0, v), max(0, v), xtol=1e-300,
+                     rtol=1e-15)
+    i = Crossbar(np.array([[g]]), None, Ohmic(), access=sel).solve([[v]]).currents[0, 0]
+    # the hand value g (V - v_m) loses digits to cancellation when v_m ~ V (reverse)
+    assert i == pytest.approx(g * (v - v_m), rel=1e-12 if v > 0 else 1e-9)
+
+
+def test_selector_refuses_bad_parameters_and_overflowing_voltages():
     with pytest.raises(InputError, match="ideality"):
         Selector(1e-9, ideality=0.5)
     with pytest.raises(InputError, match="kind"):
         Selector(1e-9, kind="ots")
+    sel = Selector(1e-9)
     with pytest.raises(ComputationError, match="overflows"):
-        Crossbar(np.full((1, 1), 1e-4), None, access=Selector(1e-9)).solve([[40.0]])
+        sel.check_voltage(np.array([0.1, -701 * sel.v_scale]))
+    sel.check_voltage(np.array([0.1, -699 * sel.v_scale]))
+    # the inverse law undoes the law
+    x = np.array([-0.3, 0.0, 0.2, 0.6])
+    np.testing.assert_allclose(sel.voltage(sel.current(x, 0.0)[0]), x, rtol=1e-12, atol=1e-15)

@@ -138,6 +138,28 @@ def test_gated_1t1r_write_is_the_hand_solved_series_cell_and_isolates_the_rest(y
         write_pulse(yakopcic, x, ROW, COL, VW, 1e-6, scheme="gate")
 
 
+
+def test_gated_1t1r_reset_beyond_threshold_still_isolates_the_rest(yakopcic):
+    from memsim.crossbar import AccessTransistor
+    # a reset of -1 V: off-gates at 0 V would see V_GS = 1 V > V_th on row ROW and let
+    # its unselected cells conduct; at min(0, V_w) they stay cut off
+    x = np.full((M, N), 0.5)
+    v_reset = -1.0
+    res = write_pulse(yakopcic, x, ROW, COL, v_reset, 1e-6, scheme="gate", steps=2,
+                      access=AccessTransistor(V_ON, VTH, KP, WL))
+    others = np.ones((M, N), bool)
+    others[ROW, COL] = False
+    assert np.all(res.voltages[others] == 0.0) and not res.disturbed.any()
+    assert res.states[ROW, COL] < 0.5 and res.energy_disturbed == 0.0
+    assert res.voltages[ROW, COL] < -0.15               # past the reset threshold V_n
+    # a whole-number row may come as a float; a fractional one is refused by name
+    same = write_pulse(yakopcic, x, float(ROW), COL, v_reset, 1e-6, scheme="gate", steps=2,
+                       access=AccessTransistor(V_ON, VTH, KP, WL))
+    np.testing.assert_array_equal(same.states, res.states)
+    with pytest.raises(InputError, match="row"):
+        write_pulse(yakopcic, x, 1.5, COL, v_reset, 1e-6, scheme="gate",
+                    access=AccessTransistor(V_ON, VTH, KP, WL))
+
 def test_a_selector_shields_half_selected_cells_of_a_v2_write(yakopcic):
     from memsim.crossbar import Selector
     x = np.full((M, N), 0.5)

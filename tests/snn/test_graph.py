@@ -253,3 +253,60 @@ def test_delay_shifts_by_whole_steps_and_select_keeps_rows():
     net.select([0, 2])
     for t in range(3, 6):
         np.testing.assert_array_equal(net.step(xs[[0, 2], t]), full[[0, 2], t])
+
+
+def test_dirac_spikes_through_carriers_reach_the_output_as_events():
+    # Threshold -> Flatten -> Identity -> Delay -> Output: still the 0/1 events
+    thr = g.Threshold(threshold=np.zeros((1, 2)))
+    net = chain(thr, g.Flatten(start_dim=0), g.Identity(), g.Delay(delay=np.zeros(2)),
+                in_shape=(1, 2))
+    x = RNG.integers(0, 2, (1, 5, 1, 2)).astype(float)
+    y, _ = net.run(x, 1e-3, spikes="dirac")
+    np.testing.assert_array_equal(y, x.reshape(1, 5, 2))
+    # ... and into an integrator through the same carriers, as 1/dt
+    net = chain(g.Threshold(threshold=np.zeros(1)), g.Identity(), g.I(r=np.ones(1)),
+                in_shape=(1,))
+    np.testing.assert_allclose(net.run(np.ones((1, 3, 1)), 1e-3, spikes="dirac")[0][0, :, 0],
+                               [1.0, 2.0, 3.0], rtol=1e-14)
+
+
+def test_a_weight_node_fed_by_two_spike_trains_is_not_spike_driven():
+    def nodes(*extra):
+        return {"in": g.Input(shape=(2,)), "a": g.Threshold(threshold=np.zeros(2)),
+                "b": g.Threshold(threshold=np.zeros(2)), **{n: g.Identity() for n in extra},
+                "lin": g.Linear(weight=np.ones((1, 2))), "out": g.Output()}
+
+    two = g.Network(nodes(), [("in", "a"), ("in", "b"), ("a", "lin"), ("b", "lin"),
+                              ("lin", "out")])
+    assert two.spike_source("lin") is None and two.spike_driven() == set()
+    via = g.Network(nodes("sum"), [("in", "a"), ("in", "b"), ("a", "sum"), ("b", "sum"),
+                                   ("sum", "lin"), ("lin", "out")])
+    assert via.spike_driven() == set()
+    one = chain(g.Threshold(threshold=np.zeros(2)), g.Identity(), g.Linear(weight=np.ones((1, 2))),
+                in_shape=(2,))
+    assert one.spike_driven() == {"n2"} and one.spike_source("n2") == "n0"
+    # the input counts as a spike source only when it is 0/1 events
+    direct = chain(g.Linear(weight=np.ones((1, 2))), in_shape=(2,))
+    assert direct.spike_driven() == set() and direct.spike_driven(True) == {"n0"}
+
+
+def test_step_and_select_check_their_input():
+    net = chain(g.LIF(**_lif((2,))), in_shape=(2,))
+    with pytest.raises(InputError, match="start"):
+        net.step(np.zeros((1, 2)))
+    net.start(3, 1e-3)
+    with pytest.raises(InputError, match="x"):
+        net.step(np.array([[0.0, np.nan]] * 3))
+    xs = RNG.uniform(0, 2, (3, 4, 2))
+    full, _ = net.run(xs, 1e-3)
+    net.start(3, 1e-3)
+    for t in range(2):
+        net.step(xs[:, t])
+    net.select(np.array([True, False, True]))          # a mask keeps rows 0 and 2
+    assert net.batch == 2
+    for t in range(2, 4):
+        np.testing.assert_array_equal(net.step(xs[[0, 2], t]), full[[0, 2], t])
+    with pytest.raises(InputError, match="mask"):
+        net.select(np.array([True, False, True]))        # the batch is 2 now
+    with pytest.raises(InputError, match="rows"):
+        net.select([0, 5])

@@ -5,7 +5,7 @@ the letters, and the same seed giving the same run."""
 import numpy as np
 import pytest
 
-from memsim.crossbar import AccessTransistor, Wires
+from memsim.crossbar import AccessTransistor, Selector, Wires
 from memsim.devices.presets import load_preset
 from memsim.errors import InputError
 from memsim.studies.insitu import letter_patterns, train_insitu
@@ -59,3 +59,21 @@ def test_same_seed_same_run_and_bad_input(yakopcic):
         train_insitu(yakopcic, scheme="gate")
     with pytest.raises(InputError, match="v_read"):
         train_insitu(yakopcic, v_read=-0.1)
+
+
+def test_unit_current_is_one_cell_through_its_access_device(yakopcic):
+    from scipy.optimize import brentq
+    hi, v_read = yakopcic.bounds[1], 0.3
+    bare = train_insitu(yakopcic, epochs=1, v_read=v_read).i_unit
+    assert bare == pytest.approx(float(yakopcic.current(np.array([hi]), np.array([v_read]))[0]),
+                                 rel=1e-12)
+    # 1S1R: device and diode pair in series, g-law device current equal to 2 I_s sinh
+    sel = Selector(1e-9)
+    res = train_insitu(yakopcic, access=sel, scheme="v/2", epochs=1, v_write=0.6,
+                       v_read=v_read)
+    v_s = brentq(lambda v: float(yakopcic.current(np.array([hi]), np.array([v_read - v]))[0])
+                 - 2e-9 * np.sinh(v / sel.v_scale), 0.0, v_read, xtol=1e-16)
+    assert res.i_unit == pytest.approx(2e-9 * np.sinh(v_s / sel.v_scale), rel=1e-9)
+    assert res.i_unit < 0.5 * bare
+    # so the outputs count cells' worth of state: not vanishing next to 1
+    assert np.abs(res.outputs).max() > 0.05
