@@ -56,6 +56,28 @@ def test_a_saved_nir_graph_runs_as_the_same_network_written_in_numpy(tmp_path):
     assert counts == {"lif": spikes} and spikes > 0
 
 
+def test_a_saved_grouped_convolution_loads_and_runs_as_the_direct_sum(tmp_path):
+    # the nir package's own type check refuses grouped convolutions (it reads C_in from
+    # the weight's C_in / groups); memsim loads them and checks shapes itself
+    w, b = RNG.normal(size=(4, 1, 3, 3)), RNG.normal(size=4)
+    graph = nir.NIRGraph(
+        {"input": nir.Input(np.array([2, 6, 6])),
+         "conv": nir.Conv2d(input_shape=(6, 6), weight=w, stride=1, padding=0, dilation=1,
+                            groups=2, bias=b),
+         "output": nir.Output(np.array([4, 4, 4]))},
+        [("input", "conv"), ("conv", "output")], type_check=False)
+    nir.write(str(tmp_path / "g.nir"), graph)
+    x = RNG.normal(size=(1, 2, 2, 6, 6))
+    y, _ = from_nir(tmp_path / "g.nir").run(x, DT)
+    ref = np.zeros((4, 4, 4))
+    for o in range(4):
+        c = o // 2                                  # two output channels per group
+        for i in range(4):
+            for j in range(4):
+                ref[o, i, j] = b[o] + np.sum(w[o, 0] * x[0, 1, c, i:i + 3, j:j + 3])
+    np.testing.assert_allclose(y[0, 1], ref, rtol=1e-12, atol=1e-12)
+
+
 def test_nested_subgraphs_are_inlined():
     w_in, b_in = RNG.normal(size=(N, N_IN)), np.zeros(N)
     inner = nir.NIRGraph.from_list(nir.Affine(w_in, b_in), _lif(N))
@@ -197,3 +219,23 @@ def test_export_and_info_from_the_command_line(tmp_path):
     bad = memsim("nir", "run", str(tmp_path / "p.nir"), "--input", str(tmp_path / "x.npy"),
                  "--dt", "1e-3", "--out", str(tmp_path / "r"))
     assert bad.returncode == 2 and not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("scheme", ["differential", "reference"])
+def test_info_counts_the_tiles_the_hardware_builds_sliced_weights_included(scheme):
+    from memsim.hardware import HardwareConfig
+    from memsim.nir.run import graph_info
+    config = copy.deepcopy(NIR_DEFAULTS)
+    config["tile"].update(rows=4, cols=6, scheme=scheme, weight_slices=3, slice_bits=2)
+    w_in, b_in = RNG.normal(size=(N, N_IN)), np.zeros(N)
+    network = from_nir(recurrent_graph(w_in, b_in, RNG.normal(size=(N, N)),
+                                       RNG.normal(size=(N_OUT, N))))
+    info = graph_info(network, config)
+    hardware = HardwareConfig.from_config(config, config["device"])
+    built = {name: sum(hardware.tiled_matrix(m, seed=0, spikes=True, x_max=1.0).n_tiles
+                       for m in network.nodes[name].matrices())
+             for name in ("fc", "rec", "out_w")}
+    assert {name: info["nodes"][name]["tiles"] for name in built} == built
+    assert info["tiles"] == sum(built.values())
+    # 3 slices of 6 outputs on 3 (or 5) stored columns per tile: more than unsliced
+    assert built["rec"] == 2 * -(-18 // (3 if scheme == "differential" else 5))

@@ -34,7 +34,7 @@ trained, only its synapses change (docs/design.md). Per network step and matrix:
 """
 
 
-from .config import PCM_SCALES, TILE_DEFAULTS, HardwareConfig, resolve_device
+from .config import PCM_SCALES, TILE_DEFAULTS, HardwareConfig, resolve_device, tiles_needed
 from .cost import decision_cost, graph_cost
 from .deploy import MATRICES, deploy, deploy_graph, record_inputs
 from .synapses import AnalogSynapses, NoisySynapses, PulseSynapses, backend_factory
@@ -42,4 +42,4 @@ from .synapses import AnalogSynapses, NoisySynapses, PulseSynapses, backend_fact
 __all__ = ["MATRICES", "PCM_SCALES", "TILE_DEFAULTS", "AnalogSynapses", "HardwareConfig",
            "NoisySynapses", "PulseSynapses", "backend_factory", "decision_cost", "deploy",
            "deploy_graph", "graph_cost",
-           "record_inputs", "resolve_device"]
+           "record_inputs", "resolve_device", "tiles_needed"]

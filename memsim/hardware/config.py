@@ -56,6 +56,18 @@ def resolve_device(name, scales=None):
     return device
 
 
+def tiles_needed(shape, tile):
+    """Tiles an ``(n_in, n_out)`` weight matrix occupies under a ``tile`` section
+    (:data:`TILE_DEFAULTS` keys ``rows``, ``cols``, ``scheme``, ``weight_slices``):
+    its rows in blocks of ``rows``, its ``weight_slices * n_out`` stored columns in
+    blocks of ``cols // 2`` (differential pairs) or ``cols - 1`` (one reference
+    column), as :meth:`HardwareConfig.tiled_matrix` lays them out."""
+    n_in, n_out = shape
+    per_tile = tile["cols"] // 2 if tile["scheme"] == "differential" else tile["cols"] - 1
+    stored = n_out * tile.get("weight_slices", 1)
+    return -(-n_in // tile["rows"]) * -(-stored // per_tile)
+
+
 @dataclass(frozen=True)
 class HardwareConfig:
     """Device, tile, peripherals, wires and technology of a weight matrix on tiles.

@@ -54,7 +54,9 @@ def load_graph(source):
     if not path.is_file():
         raise InputError(f"NIR graph file {str(path)!r} does not exist")
     try:
-        return nir.read(str(path))
+        # memsim checks shapes itself (Network); the nir package's own check takes a
+        # grouped convolution's input channels from its weight (C_in / groups) and refuses it
+        return nir.read(str(path), type_check=False)
     except Exception as exc:     # h5py and nir raise many kinds on a malformed file
         raise InputError(f"{str(path)!r} is not a NIR graph the nir package can read: "
                          f"{type(exc).__name__}: {exc}") from None

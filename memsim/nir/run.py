@@ -23,7 +23,8 @@ import numpy as np
 
 from .._validation import as_generator, check_array, check_choice, check_scalar
 from ..errors import InputError
-from ..hardware import PCM_SCALES, TILE_DEFAULTS, HardwareConfig, deploy_graph, graph_cost
+from ..hardware import (PCM_SCALES, TILE_DEFAULTS, HardwareConfig, deploy_graph, graph_cost,
+                        tiles_needed)
 from ..snn.graph import INTEGRATORS, SPIKE_MODES, Network
 from .read import from_nir
 
@@ -150,8 +151,6 @@ def graph_info(graph, config=None):
     """
     network = graph if isinstance(graph, Network) else from_nir(graph)
     tile = dict(TILE_DEFAULTS if config is None else config["tile"])
-    rows, cols, scheme = tile["rows"], tile["cols"], tile["scheme"]
-    per_tile = cols // 2 if scheme == "differential" else cols - 1
     nodes, total_params, total_tiles = {}, 0, 0
     for name in network.order:
         node = network.nodes[name]
@@ -166,7 +165,7 @@ def graph_info(graph, config=None):
                  "out": list(node.out_shape), "parameters": params}
         if node.weighted:
             mats = node.matrices()
-            tiles = sum(-(-m.shape[0] // rows) * -(-m.shape[1] // per_tile) for m in mats)
+            tiles = sum(tiles_needed(m.shape, tile) for m in mats)
             entry.update(matrices=[list(m.shape) for m in mats], tiles=tiles,
                          reads_per_step=getattr(node, "positions", 1))
             total_tiles += tiles

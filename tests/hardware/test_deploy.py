@@ -179,3 +179,23 @@ def test_tile_v_gate_puts_the_access_transistor_in_every_read():
         _hardware(cell="passive", v_gate=1.2, vth=0.4, kp=2e-4, w_over_l=2.0)
     with pytest.raises(InputError, match="tile.kp"):
         _hardware(v_gate=1.2, vth=0.4, w_over_l=2.0)
+
+
+@pytest.mark.parametrize("spikes", ["step", "dirac"])
+def test_graph_weight_node_fed_by_two_spike_trains_reads_their_sum(spikes):
+    # two Threshold nodes firing together into one Linear: its input is 2 (or 2/dt), which
+    # a 1-bit row pulse cannot carry; it goes through the DAC and the tiles read the sum
+    from memsim.hardware import deploy_graph
+    from memsim.snn import graph as g
+    w = np.array([[0.3, -0.2, 0.5]])
+    net = g.Network({"in": g.Input(shape=(3,)), "a": g.Threshold(threshold=np.zeros(3)),
+                     "b": g.Threshold(threshold=np.full(3, 0.5)),
+                     "lin": g.Linear(weight=w), "out": g.Output()},
+                    [("in", "a"), ("in", "b"), ("a", "lin"), ("b", "lin"), ("lin", "out")])
+    x = np.random.default_rng(3).uniform(0.0, 1.0, (2, 6, 3))
+    recorded = {}
+    digital, _ = net.run(x, 1e-3, spikes=spikes, record=recorded)
+    assert np.any(np.concatenate(recorded[("lin", 0)]) > 1.5)     # both fired somewhere
+    backends = deploy_graph(net, _hardware(), recorded, seed=0, dt=1e-3, spikes=spikes)
+    analog, _ = net.run(x, 1e-3, spikes=spikes, synapses=backends)
+    np.testing.assert_allclose(analog, digital, rtol=1e-6, atol=1e-9 * np.abs(digital).max())
