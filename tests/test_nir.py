@@ -185,6 +185,13 @@ def test_a_spiking_cnn_runs_on_pcm_tiles_through_the_cli(tmp_path):
     patches = net.nodes["conv2d"].patches(x.reshape(-1, 2, 34, 34))[0]
     events = summary["cost"]["workload"]["active_inputs_per_step"][0] * 2 * 12
     assert events == pytest.approx(np.count_nonzero(patches), rel=1e-12)
+    # spikes are routed once into each spike-driven matrix, not once per patch they sit
+    # in: the input's events into conv2d and the first LIF's spikes into conv2d_1
+    routed = summary["cost"]["analog"]["components"]["spike_routing"]["events"]
+    assert routed == pytest.approx((np.count_nonzero(x) + summary["spikes"]["lif"]) / 2,
+                                   rel=1e-12)
+    loihi = summary["cost"]["baselines"]["loihi"]["components"]["spike_routing"]["events"]
+    assert routed <= loihi < events / 2
     # the digital run of the same graph and input is beside it
     digital, _ = net.run(x, 1e-3)
     np.testing.assert_array_equal(np.load(tmp_path / "run" / "digital_outputs.npy"), digital)

@@ -15,7 +15,11 @@ outputs in SRAM), counted from the same measured activity
 
 int8, dense (systolic; every weight fetched; Horowitz, ISSCC 2014)::
 
-    E = MACs (E_mult,int8 + E_add,int32) s + 8 MACs E_SRAM/bit s + periphery
+    E = MACs (E_mult,int8 + E_add,int32) s + 8 W E_SRAM/bit s + periphery
+
+``W`` the weights stored: each is fetched once per inference (or network step) into the
+weight-stationary array, whose R input vectors then stream past it (the
+dataflow its latency below assumes); with R = 1, W = MACs.
 
 int8, event-driven (only the weights of active inputs: per synaptic event one
 8-bit weight read and one accumulate, plus a multiply for a multi-bit input;
@@ -39,7 +43,8 @@ IEEE Micro 2018; not charged the analog periphery: its own is in these)::
 
 charged only for events that happen: a synaptic operation per spike and
 target, one update per neuron (active when it received a spike), one
-within-tile delivery per spike.
+within-tile delivery per spike (a spike into a convolution once, however many
+output positions it reaches: those are its synaptic operations).
 
 Latency and area (:func:`baseline_latency`, :func:`baseline_area`), at the analog
 node, with the digital clock ``t_clk`` and the NeuroSim cells of its technology file;
@@ -99,6 +104,11 @@ class Workload:
     matrices : tuple of (int, int), optional
         ``(n_in, n_out)`` of each weight matrix when they do not form a chain
         (a graph's matrices); then ``layer_sizes`` is ignored and may be None.
+    spikes : tuple of float, optional
+        Mean input events delivered to each layer per inference, each counted
+        once however many of its reads use it (a spike into a convolution: once,
+        not at every output position), at most ``n_in`` times the reads; the
+        Loihi-like chip routes these. Default: ``active_inputs`` (right when every read is 1).
 
     Attributes
     ----------
@@ -111,6 +121,7 @@ class Workload:
     multibit_inputs: tuple | None = None
     reads: tuple | None = None
     matrices: tuple | None = None
+    spikes: tuple | None = None
 
     def __post_init__(self):
         if self.matrices is None:
@@ -146,6 +157,15 @@ class Workload:
                                                 zip(multibit, active)):
             raise InputError(f"multibit_inputs needs one value per weight layer, at most its "
                              f"active inputs {active}; got {self.multibit_inputs!r}")
+        spikes = active if self.spikes is None else tuple(
+            check_scalar("spikes", v, low=0.0) for v in self.spikes)
+        if self.spikes is not None and (len(spikes) != len(shapes) or any(
+                v > n * r * (1 + 1e-12) for v, (n, _), r in zip(spikes, shapes, reads))):
+            raise InputError(f"spikes needs one value per weight layer, each at most its "
+                             f"inputs times its reads "
+                             f"{[n * r for (n, _), r in zip(shapes, reads)]}; "
+                             f"got {self.spikes!r}")
+        object.__setattr__(self, "spikes", spikes)
         object.__setattr__(self, "shapes", shapes)
         object.__setattr__(self, "reads", reads)
         object.__setattr__(self, "active_inputs", active)
@@ -200,7 +220,8 @@ def _scale(digital, node_nm, vdd, what):
 
 def int8_dense(workload, digital, node_nm=None, vdd=None):
     """Ledger of a dense int8 accelerator's synaptic work (module notes): every MAC and
-    every 8-bit weight fetch, without the periphery :func:`against_baselines` adds.
+    each stored weight's 8-bit fetch into the weight-stationary array, without the
+    periphery :func:`against_baselines` adds.
 
     Parameters
     ----------
@@ -214,7 +235,7 @@ def int8_dense(workload, digital, node_nm=None, vdd=None):
     ledger = EnergyLedger()
     ledger.charge("mac", workload.macs,
                   scale * (digital["e_mult_int8"] + digital["e_add_int32"]))
-    ledger.charge("weight_fetch", 8 * workload.macs, scale * digital["e_sram_per_bit"])
+    ledger.charge("weight_fetch", 8 * workload.weights, scale * digital["e_sram_per_bit"])
     return ledger
 
 
@@ -252,7 +273,7 @@ def loihi(workload):
     idle = sum(workload.outputs) - active
     ledger.charge("neuron_update", active, spec["e_neuron_update_active"])
     ledger.charge("neuron_update", idle, spec["e_neuron_update_inactive"])
-    ledger.charge("spike_routing", sum(workload.active_inputs), spec["e_spike_within_tile"])
+    ledger.charge("spike_routing", sum(workload.spikes), spec["e_spike_within_tile"])
     return ledger
 
 
@@ -311,7 +332,7 @@ def baseline_latency(name, workload, tech):
         work = (workload.synaptic_events * loihi_spec["t_synaptic_op"]
                 + active * loihi_spec["t_neuron_update_active"]
                 + (neurons - active) * loihi_spec["t_neuron_update_inactive"]
-                + sum(workload.active_inputs) * loihi_spec["t_spike_within_tile"])
+                + sum(workload.spikes) * loihi_spec["t_spike_within_tile"])
         return work / cores + loihi_spec["t_barrier"]
     chip, precision = name.split("-")
     gpu_spec = spec["gpu"][chip]
@@ -339,9 +360,9 @@ def baseline_area(name, workload, tech):
 
 #: The baselines every report compares against, and what each one is.
 BASELINES = {
-    "int8-dense": "dense int8 accelerator: every MAC and weight fetch on a 256 x 256 systolic "
-                  "array, plus the analog side's neuron updates, spike routing and activation "
-                  "traffic",
+    "int8-dense": "dense int8 accelerator: every MAC on a 256 x 256 weight-stationary "
+                  "systolic array, each weight fetched once per step, plus the analog "
+                  "side's neuron updates, spike routing and activation traffic",
     "int8-event": "event-driven int8 accelerator: one weight read and accumulate per "
                   "synaptic event, one lane per output neuron, plus the analog side's periphery",
     "a100-fp32": "NVIDIA A100 fp32 at peak throughput and TDP (lower bounds on energy and "

@@ -82,7 +82,7 @@ def decision_cost(agent, encoder, backends, decisions, spikes, hardware, digital
 
 
 def graph_cost(network, backends, inferences, steps, hardware, digital, *, input_bits,
-               routed_spikes, pipelined=False, input_spikes=False):
+               pipelined=False, input_spikes=False):
     """Energy, latency and area per inference of a graph network on tiles, and of every
     baseline doing the same work from the same measured activity.
 
@@ -90,14 +90,17 @@ def graph_cost(network, backends, inferences, steps, hardware, digital, *, input
     once, a convolution's once per output position, one after another (its read
     pulses and conversions times the positions; its weights on tiles once). Per
     network step the digital periphery updates every neuron of the graph's neuron
-    nodes, routes ``routed_spikes`` and buffers the input (``input_bits`` per value)
-    and every matrix output in SRAM (:func:`memsim.energy.network_ledger`). The
-    baselines run the same matrices with the same reads and the same active inputs,
-    counted by the tiles' backends.
+    nodes, routes the spikes into spike-driven matrices (each spike once per matrix,
+    however many positions read it: ``network.input_events``) and buffers the input
+    (``input_bits`` per value) and every matrix output in SRAM
+    (:func:`memsim.energy.network_ledger`). The baselines run the same matrices with
+    the same reads and the same active inputs, counted by the tiles' backends, and
+    the Loihi-like chip routes the same spikes.
 
     Parameters
     ----------
     network : memsim.snn.graph.Network
+        After the run the backends counted (its ``input_events``).
     backends : dict
         ``{(node, group): backend}`` of :func:`memsim.hardware.deploy_graph`; their
         counts cover ``inferences`` inferences of ``steps`` steps each.
@@ -107,8 +110,6 @@ def graph_cost(network, backends, inferences, steps, hardware, digital, *, input
         The digital technology of the baselines.
     input_bits : int
         Bits of one input value (1 for spikes).
-    routed_spikes : float
-        Spikes delivered to row drivers over the run.
     pipelined : bool, default=False
     input_spikes : bool, default=False
         Whether the graph's input is 0/1 events (1-bit pulses, accumulate-only
@@ -127,13 +128,15 @@ def graph_cost(network, backends, inferences, steps, hardware, digital, *, input
                   if hasattr(node, "shape_param") or node.spiking)
     outputs = sum(int(np.prod(network.nodes[name].out_shape))
                   for name, node in network.nodes.items() if node.weighted)
+    spike_driven = network.spike_driven(input_spikes)
+    events = network.input_events
+    routed = sum(v for k, v in events.items() if k[0] in spike_driven)
     ledger = network_ledger(counts, tech, steps=total_steps,
                             inputs=int(np.prod(network.in_shape)), in_bits=input_bits,
-                            outputs=max(neurons, 1), routed_spikes=routed_spikes,
+                            outputs=max(neurons, 1), routed_spikes=routed,
                             **hardware.pricing)
     per_inference = ledger.per(inferences)
-    spike_driven = network.spike_driven(input_spikes)
-    shapes, reads, active, multibit, layers, area_layers = [], [], [], [], [], []
+    shapes, reads, active, multibit, spikes, layers, area_layers = [], [], [], [], [], [], []
     for name in network.order:
         node = network.nodes[name]
         if not node.weighted:
@@ -149,13 +152,15 @@ def graph_cost(network, backends, inferences, steps, hardware, digital, *, input
             reads.append(positions)
             active.append(min(a, n_in * positions))
             multibit.append(0.0 if name in spike_driven else active[-1])
+            spikes.append(min(events[key] / total_steps, n_in * positions))
             spikes_in += a if name in spike_driven else 0.0
         matrices = [backends[k].matrix for k in keys]
         out_n = int(np.prod(node.out_shape))
         shape = hardware.layer_shape(*matrices, outputs=out_n, spikes=spikes_in)
         layers.append(replace(shape, pulses=shape.pulses * positions))
         area_layers.append((matrices, out_n))
-    workload = Workload(None, tuple(active), tuple(multibit), tuple(reads), tuple(shapes))
+    workload = Workload(None, tuple(active), tuple(multibit), tuple(reads), tuple(shapes),
+                        tuple(spikes))
     area = hardware.chip_area(area_layers)
     latency = network_latency(tech, layers, pipelined=pipelined, steps=steps)
     return {"analog": per_inference.to_dict(), "latency": latency, "area": area,

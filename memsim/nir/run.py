@@ -123,12 +123,9 @@ def run_nir(graph, x, dt, config, *, digital_only=False):
                             input_spikes=binary)
     analog, a_counts = network.run(xb, dt, integrator=integrator, spikes=spikes,
                                    synapses=backends)
-    driven = network.spike_driven(binary)
-    routed = sum(b.counts["synaptic_events"] / b.matrix.shape[1]
-                 for k, b in backends.items() if k[0] in driven)
     cost = graph_cost(network, backends, len(xb), xb.shape[1], hardware, digital_tech,
                       input_bits=1 if binary else max(hardware.dac_bits, 1),
-                      routed_spikes=routed, pipelined=bool(config["chip"]["pipelined"]),
+                      pipelined=bool(config["chip"]["pipelined"]),
                       input_spikes=binary)
     result.update(outputs=squeeze(analog), spikes=a_counts,
                   comparison=compare(digital, analog), cost=cost,

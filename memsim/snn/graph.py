@@ -596,6 +596,7 @@ class Network:
         self._out = {n: np.zeros((batch, *node.out_shape)) for n, node in self.nodes.items()}
         self._dirac = self._dirac_edges() if spikes == "dirac" else set()
         self.spike_counts = {n: 0 for n, node in self.nodes.items() if node.spiking}
+        self.input_events = dict.fromkeys(self._backends, 0)
         self.batch = batch
 
     def select(self, rows):
@@ -642,6 +643,11 @@ class Network:
                 src = prev[p] if (p, name) in self.delayed else out[p]
                 u = u + (src / self._dt if (p, name) in self._dirac else src)
             u = np.broadcast_to(u, (self.batch, *node.in_shape))
+            if node.weighted:
+                # nonzero inputs delivered to each matrix, once however often it is read
+                parts = np.split(u, node.groups, axis=1) if isinstance(node, Conv) else (u,)
+                for g, part in enumerate(parts):
+                    self.input_events[(name, g)] += int(np.count_nonzero(part))
             out[name] = self._step(name, node, u, self._states, self._dt, self._integrator,
                                    self._backends, self._record)
             if node.spiking:
@@ -676,6 +682,10 @@ class Network:
         outputs : ndarray, shape (batch, T, *out_shape)
         spike_counts : dict of str to int
             Spikes emitted by every spiking node over the run.
+
+        After the run, ``input_events`` holds ``{(node, group): count}``: the
+        nonzero inputs delivered to every weight matrix, each once however many
+        output positions read it.
         """
         x = check_array("x", x)
         if x.ndim < 2 or tuple(x.shape[2:]) != self.in_shape:

@@ -8,7 +8,8 @@ import pytest
 from memsim.config import load_config
 from memsim.energy import load_technology
 from memsim.energy.baselines import (PERIPHERY_AREA, PERIPHERY_PHASES, Workload, baseline_area,
-                                     baseline_latency, int8_dense)
+                                     baseline_latency, int8_dense, loihi)
+from memsim.energy.technology import load_baselines
 from memsim.errors import InputError
 from memsim.studies.energy import ENERGY_DEFAULTS, run_energy
 
@@ -93,7 +94,22 @@ def test_a_matrix_read_at_many_positions_is_charged_every_read_and_stored_once()
     one = Workload((18, 8), (500.0 / 289,), (0.0,))
     assert conv.macs == 289 * one.macs and conv.weights == one.weights == 18 * 8
     assert conv.outputs == (8 * 289,) and conv.synaptic_events == pytest.approx(500.0 * 8)
-    assert int8_dense(conv, DIGITAL).total == pytest.approx(289 * int8_dense(one, DIGITAL).total)
+    # every MAC at every position; each weight fetched once into the stationary array
+    dense, dense_one = int8_dense(conv, DIGITAL).breakdown(), int8_dense(one, DIGITAL).breakdown()
+    assert dense["mac"]["joules"] == pytest.approx(289 * dense_one["mac"]["joules"])
+    assert dense["weight_fetch"]["events"] == dense_one["weight_fetch"]["events"] == 8 * 18 * 8
+    # the Loihi-like chip routes each spike once (default: the active inputs; a
+    # convolution's caller gives the spikes, here 60 feeding the 289 positions)
+    spiked = Workload(None, (500.0,), (0.0,), reads=(289,), matrices=((18, 8),),
+                      spikes=(6.0,))
+    assert loihi(spiked).breakdown()["spike_routing"]["events"] == 6.0
+    assert loihi(conv).breakdown()["spike_routing"]["events"] == 500.0
+    spec = load_baselines()["loihi"]
+    cores = math.ceil(8 * 289 / spec["neurons_per_core"])      # the work is spread over them
+    assert (baseline_latency("loihi", conv, CIM) - baseline_latency("loihi", spiked, CIM)
+            == pytest.approx(494 * spec["t_spike_within_tile"] / cores))
+    with pytest.raises(InputError, match="spikes"):
+        Workload(None, (500.0,), reads=(289,), matrices=((18, 8),), spikes=(18 * 289 + 1.0,))
     # weight-stationary: the block is loaded once, then 289 inputs stream through it
     assert baseline_latency("int8-dense", conv, CIM) == pytest.approx(
         (18 + (18 + 8 - 1) + 288) * CIM["t_clk"])
