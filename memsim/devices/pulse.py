@@ -445,18 +445,22 @@ class PulseDevice(Device):
         return g
 
     def conductances(self, state, t):
-        """Conductances (S) ``t`` seconds after the last write: the state's, with the
-        retention loss of low-resistance states after the onset (module notes)."""
+        """Conductances (S) ``t`` seconds after the last write (one time, or one per
+        device): the state's, with the retention loss of low-resistance states after
+        the onset (module notes)."""
         g = state.g.copy()
         onset = self.retention_onset()
-        if t > onset:
+        t = np.broadcast_to(np.asarray(t, dtype=float), g.shape)
+        aged = t > onset
+        if aged.any():
             p = self.params
             lo = np.broadcast_to(state.g_min, g.shape)
             hi = np.broadcast_to(state.g_max, g.shape)
             low_resistance = g > 2.0 * lo * hi / (lo + hi)       # R < (R_on + R_off) / 2
             tc = min(p.retention_t_ref / p.temperature, 1.0)
-            decayed = np.maximum(g * (t / onset) ** (-p.retention_p3 * p.retention_p2 * tc), lo)
-            g = np.where(low_resistance & (state.stuck == 0), decayed, g)
+            ratio = np.where(aged, t, onset) / onset
+            decayed = np.maximum(g * ratio ** (-p.retention_p3 * p.retention_p2 * tc), lo)
+            g = np.where(aged & low_resistance & (state.stuck == 0), decayed, g)
         return g
 
     def __repr__(self):

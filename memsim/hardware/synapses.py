@@ -11,6 +11,8 @@ onto crossbar tiles. The interface they implement is
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from .._validation import as_generator, check_array, check_scalar
@@ -55,6 +57,8 @@ def backend_factory(config, seed, *, training=True):
     if not isinstance(device, PulseDevice):
         raise InputError(f"synapses.device must be a pulse-programmed preset for in-situ "
                          f"learning, got {config.device!r} ({type(device).__name__})")
+    if config.temperature:
+        device = PulseDevice(replace(device.params, temperature=config.temperature))
 
     def pulse(name, weights):
         return PulseSynapses(weights, device, seed=seed + MATRIX_INDEX[name],
@@ -172,6 +176,14 @@ class PulseSynapses(DigitalSynapses):
         largest magnitude the pair can hold; choose it with room for the
         weights to grow.
 
+    Devices with a retention model (``device.drifts``) age between writes: a
+    clock, moved by :meth:`advance` (the training loop moves it by each
+    episode's network time), and each device's time of its last write (its
+    programming at 0) give every device its own ``t`` since that write, and
+    the weights are read from :meth:`memsim.devices.PulseDevice.conductances` at
+    those ``t``. A write acts on the device's present (aged) conductance and
+    restarts its ``t``.
+
     Attributes
     ----------
     counts : dict
@@ -194,6 +206,8 @@ class PulseSynapses(DigitalSynapses):
                                     np.random.default_rng([self.seed, 0]))
         self.accumulator = np.zeros(self.shape)
         self.n_updates = 0
+        self.clock = 0.0
+        self.written = np.zeros(self.state.g.shape)
         self._read()
         self.counts.update({"write_pulses": 0, "ltp_pulses": 0, "ltd_pulses": 0,
                             "updates": 0})
@@ -208,9 +222,24 @@ class PulseSynapses(DigitalSynapses):
         self.dw = w_max / self.device.params.levels
         self.dg = (self.device.g_max - self.device.g_min) / self.device.params.levels
 
+    def _present(self):
+        """Every device's conductance now (S): after retention loss since its last write."""
+        if not self.device.drifts:
+            return self.state.g
+        return self.device.conductances(self.state, self.clock - self.written)
+
     def _read(self):
         self.weights[:] = self.map.weights_from_conductances(
-            self.state.g.reshape(self.map.g_target.shape))
+            self._present().reshape(self.map.g_target.shape))
+
+    def advance(self, seconds):
+        """Move the clock ``seconds`` (s, >= 0) on: devices with a retention model age
+        and the weights are read again."""
+        seconds = check_scalar("seconds", seconds, low=0.0)
+        if self.device.drifts and seconds:
+            self.clock += seconds
+            if self.clock - self.written.min() > self.device.retention_onset():
+                self._read()
 
     def update(self, delta):
         """Accumulate ``delta`` and fire the whole pulses it amounts to."""
@@ -240,6 +269,10 @@ class PulseSynapses(DigitalSynapses):
             pulse_joules = np.where(flat > 0, p.v_ltp ** 2 * p.t_ltp, p.v_ltd ** 2 * p.t_ltd)
             self.counts["write_joules"] += float(np.sum(np.abs(flat) * pulse_joules
                                                         * self.state.g))
+        if self.device.drifts:              # pulses act on what retention left of G
+            hit = flat != 0
+            self.state.g[hit] = self._present()[hit]
+            self.written[hit] = self.clock
         self.device.apply_pulses(self.state, flat,
                                  np.random.default_rng([self.seed, self.n_updates]))
         self.counts["write_pulses"] += int(np.abs(pulses).sum())
@@ -257,14 +290,15 @@ class PulseSynapses(DigitalSynapses):
                 "failed": int(np.count_nonzero(s.cycles >= s.budget))}
 
     def state_arrays(self):
-        """Device conductances and parameters, the accumulator, the update count, w_max
-        and the seed of the write noise."""
+        """Device conductances and parameters, the accumulator, the update count, w_max,
+        the seed of the write noise, the clock and every device's last write time."""
         s = self.state
         return {"g": s.g, "a_ltp": s.a_ltp, "a_ltd": s.a_ltd, "g_min": s.g_min,
                 "g_max": s.g_max, "stuck": s.stuck, "cycles": s.cycles, "budget": s.budget,
                 "g_min0": s.g_min0, "g_max0": s.g_max0, "accumulator": self.accumulator,
                 "n_updates": np.array(self.n_updates), "w_max": np.array(self.w_max),
-                "seed": np.array(self.seed)}
+                "seed": np.array(self.seed), "clock": np.array(self.clock),
+                "written": self.written}
 
     def load_state_arrays(self, arrays):
         """Restore :meth:`state_arrays`."""
@@ -274,6 +308,10 @@ class PulseSynapses(DigitalSynapses):
         self.accumulator = np.array(arrays["accumulator"], float)
         self.n_updates = int(arrays["n_updates"])
         self.seed = int(arrays["seed"])
+        # checkpoints from before retention aged devices: nothing has aged yet
+        self.clock = float(arrays["clock"]) if "clock" in arrays else 0.0
+        self.written = (np.array(arrays["written"], float) if "written" in arrays
+                        else np.zeros(self.state.g.shape))
         self._set_scale(float(arrays["w_max"]))
         self._read()
 

@@ -413,6 +413,11 @@ def _load_state(agent, arrays, where, *, synapses=True):
 def _identity(meta):
     """What a resumed run must share with its checkpoint (budgets may change)."""
     config = json.loads(json.dumps(meta.get("config", {})))
+    # a key added to memsim after the run started takes its default, which keeps the
+    # behaviour the run had
+    for section, values in json.loads(json.dumps(TRAIN_DEFAULTS)).items():
+        for key, value in values.items():
+            config.setdefault(section, {}).setdefault(key, value)
     for key in ("episodes", "max_seconds"):
         config.get("training", {}).pop(key, None)
     return [meta.get(k) for k in ("format", "env", "rule", "seed", "init")] + [config]
@@ -529,6 +534,7 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
     for episode in range(start_episode, n_episodes):
         ret, decisions, spikes = run_episode(env, encoder, agent,
                                              int(env_rng.integers(2**31)), input_rng)
+        _age_synapses(agent, decisions)
         now = time.perf_counter() - t0
         rows.append([episode, ret, decisions, round(now, 3), spikes / decisions,
                      float(agent.rate.mean()), _write_pulses(agent)])
@@ -568,6 +574,16 @@ def train(env_name, out, seed, *, rule="eprop", config_path=None, overrides=(),
                  "write_joules": _write_joules(agent), "device_wear": _device_wear(agent)})
     _save(paths["policy"], paths["meta"], agent, meta, embed=_description(meta))
     return meta
+
+
+def _age_synapses(agent, decisions):
+    """Move the clocks of backends whose devices age (pulse devices with a retention
+    model) on by the episode's network time, ``decisions`` steps_per_decision dt."""
+    c = agent.config
+    seconds = decisions * c.steps_per_decision * c.neuron.dt
+    for backend in agent.syn.values():
+        if hasattr(backend, "advance"):
+            backend.advance(seconds)
 
 
 def _write_pulses(agent):

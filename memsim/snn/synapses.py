@@ -97,6 +97,9 @@ class SynapseConfig:
     w_max_in, w_max_rec, w_max_out, w_max_value : float
         ``pulse``: weight that uses a pair's whole conductance range, per
         matrix (weight units, > 0).
+    temperature : float, default=0.0
+        ``pulse``: the devices' operating temperature (K) for their retention
+        model; 0 keeps the preset's own (298 K unless it says otherwise).
     """
 
     backend: str = "digital"
@@ -107,6 +110,7 @@ class SynapseConfig:
     w_max_rec: float = 0.6
     w_max_out: float = 1.0
     w_max_value: float = 2.0
+    temperature: float = 0.0
 
     def __post_init__(self):
         check_choice("synapses.backend", self.backend, BACKENDS)
@@ -114,6 +118,7 @@ class SynapseConfig:
             check_scalar(f"synapses.{name}", getattr(self, name), low=0.0)
         for name in ("w_max_in", "w_max_rec", "w_max_out", "w_max_value"):
             check_scalar(f"synapses.{name}", getattr(self, name), low=0.0, low_inclusive=False)
+        check_scalar("synapses.temperature", self.temperature, low=0.0)
 
     def w_max(self, name):
         """``w_max`` of the weight matrix ``name`` (``"w_in"`` ... ``"w_value"``)."""

@@ -154,3 +154,60 @@ def test_every_matrix_keeps_its_seed_and_bound_when_weights_are_restored(rule):
     expected = {"w_in": (40, 0.9), "w_rec": (41, 0.5), "w_out": (42, 1.1), "w_value": (43, 2.0)}
     for name, syn in agent.syn.items():
         assert (syn.seed, syn.w_max) == expected[name], name
+
+
+def test_pulse_synapses_age_by_retention_between_writes_and_resume_the_clock():
+    # HfOx retention at 523 K: onset t_th = p0 exp(p2 298/523); a device last written
+    # t ago reads G (t / t_th)^(-p3 p2 298/523) once t > t_th (low-resistance states)
+    from dataclasses import replace
+
+    from memsim.devices.pulse import HFOX_RETENTION
+    hot = PulseDevice(replace(LINEAR.params, temperature=523.0, **HFOX_RETENTION))
+    onset = hot.retention_onset()
+    w = np.array([[0.9, -0.8], [0.1, 0.0]])
+    syn = PulseSynapses(w, hot, seed=2, w_max=1.0)
+    fresh = syn.weights.copy()
+    syn.advance(0.5 * onset)
+    np.testing.assert_array_equal(syn.weights, fresh)                # before the onset
+    syn.advance(9.5 * onset)                                         # t = 10 t_th
+    g = syn.state.g
+    lo, hi = syn.state.g_min, syn.state.g_max
+    lrs = g > 2 * lo * hi / (lo + hi)
+    k = 0.04 * 63.43 * 298.0 / 523.0
+    aged = np.where(lrs, np.maximum(g * 10.0 ** -k, lo), g)
+    expected = syn.map.weights_from_conductances(aged.reshape(syn.map.g_target.shape))
+    np.testing.assert_allclose(syn.weights, expected, rtol=1e-12)
+    assert abs(syn.weights[0, 0]) < abs(fresh[0, 0])                 # held weights shrink
+    # a write acts on the aged conductance and restarts that device's clock
+    syn.update(np.array([[0.05, 0.0], [0.0, 0.0]]))
+    hit = syn.written == syn.clock
+    assert hit.sum() == 1 and np.all(syn.written[~hit] == 0.0)
+    # a checkpoint carries the clock and the write times
+    again = PulseSynapses(w, hot, seed=2, w_max=1.0)
+    again.load_state_arrays(syn.state_arrays())
+    np.testing.assert_array_equal(again.weights, syn.weights)
+    assert again.clock == syn.clock
+    # without a retention model nothing ages
+    plain = PulseSynapses(w, LINEAR, seed=2, w_max=1.0)
+    before = plain.weights.copy()
+    plain.advance(1e12)
+    np.testing.assert_array_equal(plain.weights, before)
+
+
+def test_synapse_temperature_sets_the_devices_operating_temperature(tmp_path):
+    from memsim.hardware import backend_factory
+    from memsim.snn import SynapseConfig
+    toml = tmp_path / "hot.toml"
+    toml.write_text('name = "hfox-test"\nmodel = "pulse"\ndescription = "test"\n'
+                    'source = "test: HfOx retention of Lammie et al. 2021"\n[parameters]\n'
+                    "r_on = 100e3\non_off = 10.0\nlevels = 64\nnl_ltp = 1.0\nnl_ltd = -1.0\n"
+                    "retention_p0 = 1.541e-13\nretention_p2 = 63.43\nretention_p3 = 0.04\n")
+    hot = backend_factory(SynapseConfig(backend="pulse", device=str(toml), temperature=523.0),
+                          seed=0)("w_in", np.zeros((3, 2)))
+    assert hot.device.params.temperature == 523.0 and hot.device.drifts
+    room = backend_factory(SynapseConfig(backend="pulse", device=str(toml)), seed=0)(
+        "w_in", np.zeros((3, 2)))
+    assert room.device.params.temperature == 298.0
+    assert hot.device.retention_onset() < 1e5 < 1e14 < room.device.retention_onset()
+    with pytest.raises(Exception, match="temperature"):
+        SynapseConfig(backend="pulse", temperature=-1.0)

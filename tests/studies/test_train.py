@@ -219,16 +219,18 @@ def test_greedy_check_stops_after_the_first_block_below_target():
 
 
 def test_in_situ_learning_counts_cycles_and_failures_and_resumes(tmp_path):
-    """A pulse device that wears out fast: train reports the cycles per device and the
-    failed devices, which equal a recount from the saved device states, and a
-    resumed run ends exactly where an uninterrupted one does."""
+    """A pulse device that wears out fast and forgets fast: train reports the cycles per
+    device and the failed devices, which equal a recount from the saved device states,
+    the devices age by the network time of every episode at the configured temperature,
+    and a resumed run ends exactly where an uninterrupted one does."""
     epiram = load_preset("epiram")
     worn = replace(epiram, name="epiram-worn", params=replace(
         epiram.params, endurance_cycles=20.0, endurance_exp_on=0.1, endurance_exp_off=-0.1,
-        failure_cycles=40.0, failure_spread=0.3))
+        failure_cycles=40.0, failure_spread=0.3, retention_p0=1e-16, retention_p2=63.43,
+        retention_p3=0.04))
     save_preset(worn, tmp_path / "worn.toml")
     config = SMALL + ['synapses.backend="pulse"', f'synapses.device="{tmp_path / "worn.toml"}"',
-                      "eprop.lr=0.05"]
+                      "eprop.lr=0.05", "synapses.temperature=573.0"]
     whole = train("cartpole", tmp_path / "w.npz", seed=4, overrides=config, episodes=6)
     train("cartpole", tmp_path / "p.npz", seed=4, overrides=config, episodes=3)
     train("cartpole", tmp_path / "p.npz", seed=4, overrides=config, episodes=6)
@@ -236,6 +238,13 @@ def test_in_situ_learning_counts_cycles_and_failures_and_resumes(tmp_path):
         assert all(np.array_equal(a[k], b[k]) for k in a.files)
         cycles = np.concatenate([a[k].ravel() for k in a.files if k.endswith("/cycles")])
         budget = np.concatenate([a[k].ravel() for k in a.files if k.endswith("/budget")])
+        clocks = {a[k].item() for k in a.files if k.endswith("/clock")}
+        written = np.concatenate([a[k].ravel() for k in a.files if k.endswith("/written")])
+    # 6 episodes of network time, 5 steps of 1 ms per decision; the onset at 573 K is
+    # 1e-16 exp(63.43 x 298/573) = 0.021 s, so devices left alone have aged past it
+    steps = np.loadtxt(tmp_path / "w.log.csv", delimiter=",", skiprows=1)[:, 2].sum()
+    assert len(clocks) == 1 and clocks.pop() == pytest.approx(steps * 5 * 1e-3, rel=1e-12)
+    assert written.min() < steps * 5e-3 - 1e-16 * np.exp(63.43 * 298 / 573)
     wear = whole["device_wear"]
     assert wear["devices"] == cycles.size and wear["max_cycles"] == cycles.max()
     assert wear["mean_cycles"] == pytest.approx(cycles.mean())
