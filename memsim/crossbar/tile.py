@@ -54,6 +54,23 @@ draw of read noise, which the mean over the array averages out). Because the
 factor comes from the subtracted outputs, it scales the signal the ADC sees in
 either mapping scheme; a factor from the sum of all conductances would also
 count a reference column's drift, which cancels in the output.
+
+That factor (``compensation="mean"``, the default) restores the programmed
+outputs' scale, programming error included. Where the programming error is
+large the drift's shrinkage of the outputs partly hides it, and restoring the
+scale can leave the outputs further from the weights than no compensation
+(the reference scheme on PCM: the shared mid-range reference device adds a
+common error to every column, 0.41 relative at programming on a 128 x 64
+Gaussian matrix against 0.10 differential; compensated 0.47 against 0.44
+uncompensated at 1 h). ``compensation="least-squares"`` instead fits the
+one-hot outputs at t to the targets the tile was programmed to (known to the
+controller that programmed it)::
+
+    c(t) = sum_ij T_ij y_ij(t) / sum_ij y_ij(t)^2,     T_ij = y_ij of the targets
+
+the gain that minimises ``sum_ij (c y_ij(t) - T_ij)^2``; since ``c = 1`` is
+one of the gains it weighs, it is never worse than none on the one-hot
+outputs. Either factor is 1 at ``t = 0`` and for devices that do not drift.
 """
 
 from __future__ import annotations
@@ -69,6 +86,9 @@ from ..devices.iv import StatePolynomial
 from ..errors import InputError, InputTypeError
 from .circuit import RTOL, Crossbar, check_tolerances
 from .counts import TileCounts
+
+#: Global drift-compensation factors (module notes).
+COMPENSATION_METHODS = ("mean", "least-squares")
 from .mapping import SCHEMES, map_weights, weight_scale
 from .peripherals import ADC, DAC
 
@@ -109,6 +129,10 @@ class Tile:
     read_noise : {"correlated", "frozen", "independent"}, default="correlated"
         How the read noise of successive reads is correlated (module notes,
         :mod:`memsim.devices.flicker`).
+    compensation : {"mean", "least-squares"}, default="mean"
+        The global drift-compensation factor (module notes): aihwkit's ratio of
+        mean absolute one-hot outputs at programming and at t, or the
+        least-squares gain from the outputs at t to the programmed targets.
     read_interval : float, default=1e-3
         Time (s) between successive reads (calls of :meth:`matmul`); 1 ms is the
         network time step of memsim's agents.
@@ -134,7 +158,7 @@ class Tile:
     def __init__(self, weights, device, *, seed, scheme="differential", clip="max",
                  clip_value=None, per_column=False, dac=None, adc=None, wires=None, iv=None,
                  solver="auto", gate_idle=True, read_noise="correlated", read_interval=1e-3,
-                 rtol=RTOL, atol=0.0, maxiter=None, access=None):
+                 rtol=RTOL, atol=0.0, maxiter=None, access=None, compensation="mean"):
         self.dac = DAC() if dac is None else dac
         self.adc = ADC(bits=0) if adc is None else adc
         if not isinstance(self.dac, DAC):
@@ -152,6 +176,8 @@ class Tile:
             raise InputTypeError(f"gate_idle must be True or False, got {gate_idle!r}")
         self.gate_idle = bool(gate_idle)
         self.read_noise = check_choice("read_noise", read_noise, READ_NOISE_MODES)
+        self.compensation_method = check_choice("compensation", compensation,
+                                                COMPENSATION_METHODS)
         self.read_interval = check_scalar("read_interval", read_interval, low=0.0,
                                           low_inclusive=False)
         self._noise = None          # (t, FlickerNoise, s_ij) of the reads in progress
@@ -199,14 +225,21 @@ class Tile:
         t = check_scalar("t", t, low=0.0)
         return self.device.read_noise_std(self.state, t).reshape(self.shape)
 
-    def _calibration_readout(self, g):
-        """Mean absolute subtracted output of one-hot reads of every row of conductances
-        ``g`` (S), ideal wiring (module notes)."""
-        readout = float(np.mean(np.abs(self.mapping._subtract(g))))
-        if readout <= 0.0:
+    def _compensation_factor(self, g):
+        """Drift-compensation factor of conductances ``g`` (S) against the programmed
+        state, from the subtracted outputs of one-hot reads of every row, ideal
+        wiring (module notes)."""
+        y = self.mapping._subtract(g)
+        if not np.any(y):
             raise InputError("drift compensation needs a calibration read with a nonzero "
                              "output; every subtracted output of the one-hot reads is 0")
-        return readout
+        if self.compensation_method == "least-squares":
+            target = self.mapping._subtract(self.mapping.g_target)
+            return float(np.sum(target * y) / np.sum(y * y))
+        if self._baseline is None:
+            self._baseline = float(np.mean(np.abs(self.mapping._subtract(
+                self.conductances(0.0)))))
+        return self._baseline / float(np.mean(np.abs(y)))
 
     def _at(self, t):
         """What a read at ``t`` needs, computed once per time (the last 4 kept):
@@ -217,9 +250,7 @@ class Tile:
             if len(self._reads) >= 4:
                 self._reads.pop(next(iter(self._reads)))
             g = self.conductances(t)
-            if self._baseline is None:
-                self._baseline = self._calibration_readout(self.conductances(0.0))
-            comp = self._baseline / self._calibration_readout(g) if t > 0.0 else 1.0
+            comp = self._compensation_factor(g) if t > 0.0 and self.device.drifts else 1.0
             self._reads[t] = (Crossbar(g, self.wires, self.iv, self.solver,
                                        access=self.access),
                               self.read_noise_std(t) ** 2, comp, g.sum(axis=1))

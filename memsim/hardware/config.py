@@ -24,6 +24,7 @@ from .._validation import check_choice, check_scalar
 from ..crossbar import ADC, DAC, AccessTransistor, BitSlicedMatrix, TiledMatrix, Wires
 from ..crossbar.circuit import resolve_solver
 from ..crossbar.mapping import SCHEMES
+from ..crossbar.tile import COMPENSATION_METHODS
 from ..devices import PCM, Device, load_preset
 from ..devices.flicker import READ_NOISE_MODES
 from ..energy import (ADC_MODELS, CELLS, LayerShape, Technology, cell_area, chip_area,
@@ -125,6 +126,10 @@ class HardwareConfig:
         How the devices' read noise is correlated between successive reads:
         as 1/f noise, held for a whole evaluation (aihwkit's semantics), or
         drawn afresh on every read (:mod:`memsim.devices.flicker`).
+    compensation : {"mean", "least-squares"}, default="mean"
+        The global drift-compensation factor when reads are compensated:
+        aihwkit's ratio of mean absolute one-hot outputs, or the least-squares
+        gain to the programmed targets (:mod:`memsim.crossbar.tile`).
     """
 
     device: Device
@@ -146,6 +151,7 @@ class HardwareConfig:
     v_read: float = 0.0
     solver: str = "auto"
     read_noise: str = "correlated"
+    compensation: str = "mean"
     v_gate: float = 0.0
     vth: float = 0.0
     kp: float = 0.0
@@ -167,6 +173,7 @@ class HardwareConfig:
         check_choice("tile.scheme", self.scheme, SCHEMES)
         check_choice("tile.adc_model", self.adc_model, ADC_MODELS)
         check_choice("tile.read_noise", self.read_noise, READ_NOISE_MODES)
+        check_choice("tile.compensation", self.compensation, COMPENSATION_METHODS)
         check_scalar("tile.columns_per_adc", self.columns_per_adc, low=1, high=self.cols,
                      integer=True)
         check_scalar("tile.weight_slices", self.weight_slices, low=1, high=16, integer=True)
@@ -326,7 +333,8 @@ class HardwareConfig:
         """
         options = dict(tile_shape=(self.rows, self.cols), adc=self.adc(), scheme=self.scheme,
                        wires=self.wires, solver=self.solver, gate_idle=self.gate_idle,
-                       read_noise=self.read_noise, read_interval=read_interval,
+                       read_noise=self.read_noise, compensation=self.compensation,
+                       read_interval=read_interval,
                        access=self.access, **tolerances)
         input_bits = self.dac_bits if self.bit_serial and not spikes else 0
         if self.slice_bits or input_bits:

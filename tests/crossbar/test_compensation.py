@@ -16,8 +16,8 @@ def gaussian():
     return rng.normal(size=(128, 64)), np.clip(rng.normal(0.0, 0.3, (200, 128)), -1.0, 1.0)
 
 
-def _tile(w, scheme):
-    return Tile(w, "pcm", seed=1, scheme=scheme, dac=DAC(bits=0))
+def _tile(w, scheme, compensation="mean"):
+    return Tile(w, "pcm", seed=1, scheme=scheme, dac=DAC(bits=0), compensation=compensation)
 
 
 @pytest.mark.parametrize("t", TIMES)
@@ -59,3 +59,39 @@ def test_devices_without_drift_are_not_compensated():
     w = np.random.default_rng(2).normal(size=(16, 8))
     tile = Tile(w, "taox-hfox", seed=1)
     assert tile.compensation(0.0) == 1.0 and tile.compensation(86400.0) == 1.0
+
+
+@pytest.mark.parametrize("t", TIMES)
+def test_least_squares_compensation_is_never_worse_than_none_in_the_reference_scheme(
+        gaussian, t):
+    w, x = gaussian
+    exact = x @ w
+    mean, lsq = _tile(w, "reference"), _tile(w, "reference", "least-squares")
+
+    def error(tile, compensate):
+        y = tile.matmul(x, t, read_noise=False, compensate=compensate)
+        return np.linalg.norm(y - exact) / np.linalg.norm(exact)
+
+    none = error(mean, False)
+    assert error(mean, False) == error(lsq, False)       # same devices, same uncompensated read
+    # aihwkit's factor restores the programmed scale, programming error included, and is
+    # worse than none here (0.47 against 0.44 at 1 h); the least-squares gain is not
+    assert error(mean, True) > none
+    assert error(lsq, True) <= none
+    # it is the gain computed apart: one-hot outputs at t against the targets
+    sub = lsq.mapping._subtract
+    y, target = sub(lsq.conductances(t)), sub(lsq.mapping.g_target)
+    assert lsq.compensation(t) == pytest.approx(np.sum(y * target) / np.sum(y * y), rel=1e-12)
+    # and in the differential scheme it removes most of the drift error too
+    diff = _tile(w, "differential", "least-squares")
+    y0 = diff.matmul(x, t, read_noise=False, compensate=False)
+    y1 = diff.matmul(x, t, read_noise=False, compensate=True)
+    assert np.linalg.norm(y1 - exact) < 0.5 * np.linalg.norm(y0 - exact)
+
+
+def test_compensation_method_is_checked_and_devices_without_drift_keep_one():
+    w = np.random.default_rng(2).normal(size=(16, 8))
+    with pytest.raises(Exception, match="compensation"):
+        Tile(w, "pcm", seed=1, compensation="median")
+    tile = Tile(w, "taox-hfox", seed=1, compensation="least-squares")
+    assert tile.compensation(86400.0) == 1.0

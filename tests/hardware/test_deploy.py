@@ -199,3 +199,12 @@ def test_graph_weight_node_fed_by_two_spike_trains_reads_their_sum(spikes):
     backends = deploy_graph(net, _hardware(), recorded, seed=0, dt=1e-3, spikes=spikes)
     analog, _ = net.run(x, 1e-3, spikes=spikes, synapses=backends)
     np.testing.assert_allclose(analog, digital, rtol=1e-6, atol=1e-9 * np.abs(digital).max())
+
+
+def test_the_compensation_method_reaches_every_tile():
+    from memsim.errors import InputError
+    hw = _hardware(compensation="least-squares", rows=8, cols=6)
+    m = hw.tiled_matrix(np.ones((12, 7)), seed=0, spikes=True, x_max=1.0)
+    assert {t.compensation_method for row in m.tiles for t in row} == {"least-squares"}
+    with pytest.raises(InputError, match="tile.compensation"):
+        _hardware(compensation="median")
