@@ -78,6 +78,16 @@ def test_a_saved_grouped_convolution_loads_and_runs_as_the_direct_sum(tmp_path):
     np.testing.assert_allclose(y[0, 1], ref, rtol=1e-12, atol=1e-12)
 
 
+def test_an_output_of_the_wrong_declared_shape_is_refused(tmp_path):
+    graph = nir.NIRGraph({"input": nir.Input(np.array([3])),
+                          "a": nir.Affine(np.ones((4, 3)), np.zeros(4)),
+                          "output": nir.Output(np.array([7]))},
+                         [("input", "a"), ("a", "output")], type_check=False)
+    nir.write(str(tmp_path / "bad.nir"), graph)
+    with pytest.raises(InputError, match="declares shape"):
+        from_nir(tmp_path / "bad.nir")
+
+
 def test_nested_subgraphs_are_inlined():
     w_in, b_in = RNG.normal(size=(N, N_IN)), np.zeros(N)
     inner = nir.NIRGraph.from_list(nir.Affine(w_in, b_in), _lif(N))

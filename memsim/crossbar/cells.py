@@ -201,8 +201,10 @@ class Selector:
 
     def check_voltage(self, v):
         """Raise ComputationError if a selector voltage ``v`` (V) lies where the
-        exponential overflows, ``|v| > 700 n V_T``."""
-        worst = float(np.max(np.abs(v), initial=0.0))
+        exponential overflows: ``|v| > 700 n V_T``, or ``v > 700 n V_T`` for a
+        rectifying selector (in reverse its exponential vanishes: it carries -I_s)."""
+        v = np.asarray(v, dtype=float)
+        worst = float(np.max(v if self.kind == "rectifying" else np.abs(v), initial=0.0))
         if worst > _EXP_LIMIT * self.v_scale:
             raise ComputationError(
                 f"a selector's voltage {worst:.4g} V is beyond {_EXP_LIMIT * self.v_scale:.4g} V "

@@ -70,7 +70,9 @@ controller that programmed it)::
 
 the gain that minimises ``sum_ij (c y_ij(t) - T_ij)^2``; since ``c = 1`` is
 one of the gains it weighs, it is never worse than none on the one-hot
-outputs. Either factor is 1 at ``t = 0`` and for devices that do not drift.
+outputs. It fits the programmed gain as well as the drift, so it applies at
+every ``t``, 0 included, and to devices that do not drift; aihwkit's factor is 1
+at ``t = 0`` and for devices that do not drift.
 """
 
 from __future__ import annotations
@@ -250,7 +252,10 @@ class Tile:
             if len(self._reads) >= 4:
                 self._reads.pop(next(iter(self._reads)))
             g = self.conductances(t)
-            comp = self._compensation_factor(g) if t > 0.0 and self.device.drifts else 1.0
+            # the least-squares gain also corrects the programmed gain, at every t
+            fitted = self.compensation_method == "least-squares"
+            comp = (self._compensation_factor(g) if fitted or (t > 0.0 and self.device.drifts)
+                    else 1.0)
             self._reads[t] = (Crossbar(g, self.wires, self.iv, self.solver,
                                        access=self.access),
                               self.read_noise_std(t) ** 2, comp, g.sum(axis=1))
@@ -262,7 +267,7 @@ class Tile:
 
     def compensation(self, t):
         """Global drift-compensation factor at ``t`` from one-hot calibration reads
-        (module notes); 1.0 for devices without drift."""
+        (module notes); with ``compensation="mean"``, 1.0 for devices without drift."""
         return self._at(t)[2]
 
     def column_currents(self, x, t=0.0, seed=None, *, read_noise=True):

@@ -252,7 +252,9 @@ class PulseSynapses(DigitalSynapses):
             return
         n = n.astype(np.int64)
         shape = self.map.g_target.shape
-        above = (self.state.g - np.broadcast_to(self.state.g_min, self.state.g.shape)
+        # the pulses act on (and are chosen from) what retention left of each device
+        g_now = self._present()
+        above = (g_now - np.broadcast_to(self.state.g_min, g_now.shape)
                  ).reshape(shape)                       # each device above its own floor
         plus_holds = above[:, 0::2] >= above[:, 1::2]
         held = np.where(plus_holds, above[:, 0::2], above[:, 1::2])
@@ -267,11 +269,10 @@ class PulseSynapses(DigitalSynapses):
         if "write_joules" in self.counts:
             p = self.device.params
             pulse_joules = np.where(flat > 0, p.v_ltp ** 2 * p.t_ltp, p.v_ltd ** 2 * p.t_ltd)
-            self.counts["write_joules"] += float(np.sum(np.abs(flat) * pulse_joules
-                                                        * self.state.g))
-        if self.device.drifts:              # pulses act on what retention left of G
+            self.counts["write_joules"] += float(np.sum(np.abs(flat) * pulse_joules * g_now))
+        if self.device.drifts:
             hit = flat != 0
-            self.state.g[hit] = self._present()[hit]
+            self.state.g[hit] = g_now[hit]
             self.written[hit] = self.clock
         self.device.apply_pulses(self.state, flat,
                                  np.random.default_rng([self.seed, self.n_updates]))

@@ -216,6 +216,17 @@ def from_nir(source):
         A node memsim cannot run (named, with its type), a malformed graph, or
         inconsistent shapes.
     """
+    nir = _nir()
     graph = load_graph(source)
     nodes, edges, _ = _inline(graph)
-    return g.Network(nodes, edges)
+    network = g.Network(nodes, edges)
+    # the file is read without the nir package's type check (module notes on
+    # load_graph): the output's declared shape is checked here instead
+    for name, node in graph.nodes.items():
+        if isinstance(node, nir.Output):
+            declared = tuple(int(v) for v in np.atleast_1d(
+                next(iter(node.output_type.values()), [])))
+            if declared and declared != network.out_shape:
+                raise InputError(f"the Output node {name!r} declares shape {declared}, but the "
+                                 f"graph gives it {network.out_shape}")
+    return network

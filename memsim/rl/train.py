@@ -415,7 +415,8 @@ def _identity(meta):
     config = json.loads(json.dumps(meta.get("config", {})))
     # a key added to memsim after the run started takes its default, which keeps the
     # behaviour the run had
-    for section, values in json.loads(json.dumps(TRAIN_DEFAULTS)).items():
+    defaults = task_defaults(meta["env"]) if meta.get("env") else TRAIN_DEFAULTS
+    for section, values in json.loads(json.dumps(defaults)).items():
         for key, value in values.items():
             config.setdefault(section, {}).setdefault(key, value)
     for key in ("episodes", "max_seconds"):

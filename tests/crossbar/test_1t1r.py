@@ -180,6 +180,13 @@ def test_selector_refuses_bad_parameters_and_overflowing_voltages():
     with pytest.raises(ComputationError, match="overflows"):
         sel.check_voltage(np.array([0.1, -701 * sel.v_scale]))
     sel.check_voltage(np.array([0.1, -699 * sel.v_scale]))
+    # a rectifying selector far in reverse carries -I_s: nothing overflows
+    rect = Selector(1e-9, 1.0, 77.0, kind="rectifying")
+    rect.check_voltage(np.array([-800 * rect.v_scale]))
+    with pytest.raises(ComputationError, match="overflows"):
+        rect.check_voltage(np.array([701 * rect.v_scale]))
+    i = Crossbar(np.array([[1e-4]]), None, Ohmic(), access=rect).solve([[-5.0]]).currents
+    assert i[0, 0] == pytest.approx(-1e-9, rel=1e-12)
     # the inverse law undoes the law
     x = np.array([-0.3, 0.0, 0.2, 0.6])
     np.testing.assert_allclose(sel.voltage(sel.current(x, 0.0)[0]), x, rtol=1e-12, atol=1e-15)

@@ -89,9 +89,16 @@ def test_least_squares_compensation_is_never_worse_than_none_in_the_reference_sc
     assert np.linalg.norm(y1 - exact) < 0.5 * np.linalg.norm(y0 - exact)
 
 
-def test_compensation_method_is_checked_and_devices_without_drift_keep_one():
+def test_least_squares_gain_is_continuous_from_programming_and_fits_any_device():
     w = np.random.default_rng(2).normal(size=(16, 8))
     with pytest.raises(Exception, match="compensation"):
         Tile(w, "pcm", seed=1, compensation="median")
-    tile = Tile(w, "taox-hfox", seed=1, compensation="least-squares")
-    assert tile.compensation(86400.0) == 1.0
+    # it fits the programmed gain too: no step between t = 0 and just after
+    pcm = Tile(w, "pcm", seed=1, scheme="reference", compensation="least-squares")
+    assert pcm.compensation(1e-9) == pytest.approx(pcm.compensation(0.0), rel=1e-6)
+    sub = pcm.mapping._subtract
+    y, target = sub(pcm.conductances(0.0)), sub(pcm.mapping.g_target)
+    assert pcm.compensation(0.0) == pytest.approx(np.sum(y * target) / np.sum(y * y),
+                                                  rel=1e-12)
+    rram = Tile(w, "taox-hfox", seed=1, compensation="least-squares")
+    assert rram.compensation(86400.0) == rram.compensation(0.0) != 1.0

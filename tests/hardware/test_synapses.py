@@ -178,8 +178,12 @@ def test_pulse_synapses_age_by_retention_between_writes_and_resume_the_clock():
     expected = syn.map.weights_from_conductances(aged.reshape(syn.map.g_target.shape))
     np.testing.assert_allclose(syn.weights, expected, rtol=1e-12)
     assert abs(syn.weights[0, 0]) < abs(fresh[0, 0])                 # held weights shrink
-    # a write acts on the aged conductance and restarts that device's clock
-    syn.update(np.array([[0.05, 0.0], [0.0, 0.0]]))
+    # a write is chosen from and acts on the aged conductance, and restarts the clock of
+    # the devices it pulses: an update across zero lands there (within a pulse's step)
+    target = -0.3
+    syn.update(np.array([[target - syn.weights[0, 0], 0.0], [0.0, 0.0]]))
+    assert syn.weights[0, 0] == pytest.approx(target, abs=3 * syn.dw)
+    # (at 10 t_th G+ has decayed to its floor: only G- is pulsed)
     hit = syn.written == syn.clock
     assert hit.sum() == 1 and np.all(syn.written[~hit] == 0.0)
     # a checkpoint carries the clock and the write times
