@@ -182,9 +182,9 @@ def series_cell_solve(g, voltages, wires, iv, access, *, rtol=1e-12, maxiter=100
     ``2 M N + i N + j``; ``access(v_mid, v_col)`` gives the access device's current
     from the internal node to column node (i, j) and its two derivatives. Each input
     starts from rows at their source voltage, internal nodes at the row voltage (or
-    ``start(row voltage of each cell)``), columns at ground; it stops when ``||F|| <= rtol ||F_0||`` with ``F_0`` the
-    residual with internal nodes at ground (the ideal device currents), or when a
-    step falls to rounding level. Returns ``(currents (batch, N), nodes (batch, 3MN),
+    ``start(row voltage of each cell)``), columns at ground; it stops when
+    ``||F|| <= rtol ||F_0||``, ``F_0`` the residual with internal nodes at ground (the
+    ideal device currents), or when a step falls to rounding level. Returns ``(currents (batch, N), nodes (batch, 3MN),
     newton_steps)``.
     """
     g = np.asarray(g, float)

@@ -38,6 +38,12 @@ from .._validation import check_array, check_choice, check_scalar
 from ..errors import InputError, InputTypeError
 
 SCHEMES = ("differential", "reference")
+
+
+def outputs_per_tile(cols, scheme):
+    """Weight columns a tile of ``cols`` physical columns holds: ``cols // 2``
+    differential pairs, or ``cols - 1`` beside one reference column."""
+    return cols // 2 if scheme == "differential" else cols - 1
 CLIP_RULES = ("max", "percentile", "fixed")
 
 

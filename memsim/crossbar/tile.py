@@ -88,11 +88,11 @@ from ..devices.iv import StatePolynomial
 from ..errors import InputError, InputTypeError
 from .circuit import RTOL, Crossbar, check_tolerances
 from .counts import TileCounts
+from .mapping import SCHEMES, map_weights, outputs_per_tile, weight_scale
+from .peripherals import ADC, DAC
 
 #: Global drift-compensation factors (module notes).
 COMPENSATION_METHODS = ("mean", "least-squares")
-from .mapping import SCHEMES, map_weights, weight_scale
-from .peripherals import ADC, DAC
 
 
 class Tile:
@@ -442,7 +442,7 @@ class TiledMatrix:
         w = check_array("weights", weights, ndim=2)
         device = as_device(device)
         rows, cols = (check_scalar("tile_shape", s, low=2, integer=True) for s in tile_shape)
-        out_per_tile = cols // 2 if scheme == "differential" else cols - 1
+        out_per_tile = outputs_per_tile(cols, scheme)
         check_choice("scheme", scheme, SCHEMES)
         w_max, self.n_clipped = weight_scale(w, clip=clip, clip_value=clip_value,
                                              per_column=per_column)

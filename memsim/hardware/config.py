@@ -23,7 +23,7 @@ from dataclasses import dataclass, field, fields, replace
 from .._validation import check_choice, check_scalar
 from ..crossbar import ADC, DAC, AccessTransistor, BitSlicedMatrix, TiledMatrix, Wires
 from ..crossbar.circuit import resolve_solver
-from ..crossbar.mapping import SCHEMES
+from ..crossbar.mapping import SCHEMES, outputs_per_tile
 from ..crossbar.tile import COMPENSATION_METHODS
 from ..devices import PCM, Device, load_preset
 from ..devices.flicker import READ_NOISE_MODES
@@ -64,7 +64,7 @@ def tiles_needed(shape, tile):
     blocks of ``cols // 2`` (differential pairs) or ``cols - 1`` (one reference
     column), as :meth:`HardwareConfig.tiled_matrix` lays them out."""
     n_in, n_out = shape
-    per_tile = tile["cols"] // 2 if tile["scheme"] == "differential" else tile["cols"] - 1
+    per_tile = outputs_per_tile(tile["cols"], tile["scheme"])
     stored = n_out * tile.get("weight_slices", 1)
     return -(-n_in // tile["rows"]) * -(-stored // per_tile)
 
@@ -276,7 +276,7 @@ class HardwareConfig:
         acc_bits = (max(self.adc_bits, 8) + pulses - 1
                     + self.slice_bits * (self.weight_slices - 1))
         return tile_area(self.technology, rows=self.rows, cols=self.cols,
-                         outputs=self.cols // 2 if self.scheme == "differential" else self.cols - 1,
+                         outputs=outputs_per_tile(self.cols, self.scheme),
                          cell=self.cell, g_on=self.device.g_max, adc_bits=self.adc_bits,
                          columns_per_adc=self.columns_per_adc, in_bits=in_bits,
                          drive_legs=1 if pulses > 1 else max(dac_bits, 1), acc_bits=acc_bits,
